@@ -1,0 +1,1 @@
+"""Azure DevOps: the agent's environment contract and the location service."""

@@ -1,0 +1,58 @@
+"""Plain shells and GitLab CI: shell code on stdout, for ``eval "$(twine-authenticate ...)"``;
+every human message on stderr, so that nothing but code reaches the eval."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TextIO
+
+SHELLS = ("bash", "zsh", "sh", "fish", "pwsh")
+
+
+def quote_posix(value: str) -> str:
+    """Single quotes keep everything literal; a quote itself is closed, escaped, reopened."""
+    return "'" + value.replace("'", "'\\''") + "'"
+
+
+def quote_fish(value: str) -> str:
+    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+def quote_pwsh(value: str) -> str:
+    # In single-quoted PowerShell strings only the quote is special; it doubles, and so do
+    # its typographic variants, which PowerShell also accepts as quotes.
+    for quote in ("'", "\u2018", "\u2019", "\u201a", "\u201b"):
+        value = value.replace(quote, quote * 2)
+    return "'" + value + "'"
+
+
+def export_line(shell: str, name: str, value: str) -> str:
+    if shell == "fish":
+        return f"set -gx {name} {quote_fish(value)};"
+    if shell == "pwsh":
+        return f"$env:{name} = {quote_pwsh(value)};"
+    return f"export {name}={quote_posix(value)};"
+
+
+class ShellChannel:
+    def __init__(self, shell: str, stdout: TextIO, stderr: TextIO) -> None:
+        self.shell = shell
+        self.out = stdout
+        self.err = stderr
+
+    def mask(self, secrets: Iterable[str]) -> None:
+        """A shell has no log masker; secrets only ever go into the code on stdout."""
+
+    def info(self, message: str) -> None:
+        self.err.write(message + "\n")
+        self.err.flush()
+
+    def warning(self, message: str) -> None:
+        self.info(f"warning: {message}")
+
+    def export(self, name: str, value: str, *, secret: bool = False) -> None:
+        self.out.write(export_line(self.shell, name, value) + "\n")
+        self.out.flush()
+
+    def fail(self, message: str) -> None:
+        self.info(f"twine-authenticate: error: {message}")

@@ -1,0 +1,196 @@
+"""The command line: parse flags, then inputs → repositories → file → CI channel."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import TextIO
+
+from ._version import __version__
+from .channels import CI_NAMES, detect_ci, open_channel
+from .channels.base import Channel
+from .channels.shell import SHELLS
+from .errors import InputError, StorageError, TwineAuthenticateError
+from .inputs import Flags, build_request
+from .pypirc import render_pypirc
+from .repository import Repository
+from .resolve import resolve_repositories
+from .storage import erase_earlier_runs, is_owned, storage_root, write_private_file
+from .validation import is_plain_http_to_remote_host
+
+NOTHING_REQUESTED = (
+    "nothing to authenticate: give --artifact-feed, --service-connection or --repository, "
+    "or (as an Azure Pipelines task) the artifactFeed or pythonUploadServiceConnection input. "
+    "Check the input names: V0's artifactFeeds and externalFeeds are not read."
+)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="twine-authenticate",
+        description="Write a private .pypirc with short-lived upload credentials and export "
+        "PYPIRC_PATH for the later steps of the job. "
+        "`twine-authenticate cleanup` removes it.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument(
+        "--artifact-feed",
+        action="append",
+        default=[],
+        metavar="[PROJECT/]FEED",
+        help="an Azure Artifacts feed of the job's organization (repeatable, comma lists allowed)",
+    )
+    parser.add_argument(
+        "--service-connection",
+        action="append",
+        default=[],
+        metavar="ID",
+        help="a Python package upload service connection id (repeatable)",
+    )
+    parser.add_argument(
+        "--repository",
+        action="append",
+        default=[],
+        metavar="NAME=URL",
+        help="any index; password from TWINE_AUTHENTICATE_<NAME>_PASSWORD, "
+        "username from TWINE_AUTHENTICATE_<NAME>_USERNAME (default __token__)",
+    )
+    _add_channel_flags(parser)
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        default=10.0,
+        metavar="SECONDS",
+        help="timeout of each HTTP request (default 10)",
+    )
+    return parser
+
+
+def _add_channel_flags(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--ci", choices=CI_NAMES, help="force the CI channel instead of detecting it from TF_BUILD"
+    )
+    parser.add_argument(
+        "--shell",
+        choices=SHELLS,
+        default="sh",
+        help="the shell the printed code is for, outside a CI (default sh)",
+    )
+
+
+def _cleanup_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="twine-authenticate cleanup",
+        description="Remove the credentials file this tool wrote for the job, and its "
+        "directory. A file the tool did not write is never touched.",
+    )
+    _add_channel_flags(parser)
+    return parser
+
+
+def _summary(channel: Channel, repositories: Sequence[Repository], path: Path) -> None:
+    channel.info(f"Adding authentication for {len(repositories)} repositories:")
+    width = max(len(repository.name) for repository in repositories)
+    for repository in repositories:
+        channel.info(
+            f"  {repository.name:<{width}}  {repository.url}  ({repository.origin}, "
+            f"user {repository.username})"
+        )
+    counts = {
+        origin: sum(r.origin == origin for r in repositories)
+        for origin in ("internal feed", "service connection", "--repository")
+    }
+    channel.info(
+        f"Successfully added auth for {counts['internal feed']} internal feed(s), "
+        f"{counts['service connection']} service connection(s) and {counts['--repository']} "
+        "other repositories."
+    )
+    channel.info(f"Credentials file: {path}")
+    channel.info(
+        f'Upload with: twine upload -r {repositories[0].name} --config-file "$PYPIRC_PATH" dist/*'
+    )
+
+
+def authenticate(args: argparse.Namespace, env: Mapping[str, str], channel: Channel) -> int:
+    root = storage_root(env)
+    earlier = env.get("PYPIRC_PATH")
+    try:
+        flags = Flags(args.artifact_feed, args.service_connection, args.repository)
+        request = build_request(flags, env)
+        if not request.feeds and not request.repositories:
+            raise InputError(NOTHING_REQUESTED)
+        channel.mask(request.secrets())
+        from .transport import RetryPolicy, Transport
+
+        transport = Transport(timeout=args.timeout, retry=RetryPolicy()) if request.feeds else None
+        repositories = resolve_repositories(request, env, transport=transport)
+        text = render_pypirc(repositories)
+        erase_earlier_runs(root, earlier)
+        path = write_private_file(root, text)
+    except TwineAuthenticateError as error:
+        # A failed run leaves no credentials behind, neither its own nor an earlier run's.
+        try:
+            erase_earlier_runs(root, earlier)
+        except StorageError:
+            pass
+        channel.fail(str(error))
+        return error.exit_code
+
+    for repository in repositories:
+        if is_plain_http_to_remote_host(repository.url):
+            channel.warning(
+                f"{repository.name}: credentials will be sent over plain http to "
+                f"{repository.url}; use https unless this is a trusted network."
+            )
+    if earlier and not is_owned(Path(earlier)):
+        channel.warning(
+            f"PYPIRC_PATH named {earlier}, which this tool did not write; it was "
+            "left untouched, and PYPIRC_PATH now names the new file."
+        )
+    _summary(channel, repositories, path)
+    channel.export("PYPIRC_PATH", str(path))
+    return 0
+
+
+def cleanup(env: Mapping[str, str], channel: Channel) -> int:
+    earlier = env.get("PYPIRC_PATH")
+    try:
+        removed = erase_earlier_runs(storage_root(env), earlier)
+    except StorageError as error:
+        channel.fail(str(error))
+        return error.exit_code
+    for path in removed:
+        channel.info(f"Removed the credentials file {path} and its directory.")
+    if not removed:
+        channel.info(
+            "Nothing to clean up: no credentials file written by twine-authenticate "
+            "was found for this job."
+        )
+    if earlier and not is_owned(Path(earlier)) and Path(earlier).exists():
+        channel.info(f"PYPIRC_PATH names {earlier}, which this tool did not write; left untouched.")
+    return 0
+
+
+def main(
+    argv: Sequence[str] | None = None,
+    *,
+    env: Mapping[str, str] | None = None,
+    stdout: TextIO | None = None,
+    stderr: TextIO | None = None,
+) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    env = os.environ if env is None else env
+    stdout, stderr = stdout or sys.stdout, stderr or sys.stderr
+    is_cleanup = bool(argv) and argv[0] == "cleanup"
+    args = (_cleanup_parser() if is_cleanup else _parser()).parse_args(
+        argv[1:] if is_cleanup else argv
+    )
+    channel = open_channel(
+        args.ci or detect_ci(env), shell=args.shell, stdout=stdout, stderr=stderr
+    )
+    if is_cleanup:
+        return cleanup(env, channel)
+    return authenticate(args, env, channel)

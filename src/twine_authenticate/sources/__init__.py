@@ -1,0 +1,1 @@
+"""Credential sources, one module each. Every source yields ``Repository`` entries."""

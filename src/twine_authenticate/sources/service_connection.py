@@ -1,0 +1,103 @@
+"""Azure Pipelines "Python package upload" service connections, read from the agent's
+endpoint variables. No network: the connection carries its URL and credentials."""
+
+from __future__ import annotations
+
+import json
+
+from ..azure.agent import (
+    Environment,
+    endpoint_auth,
+    endpoint_auth_scheme,
+    endpoint_data,
+    endpoint_url,
+)
+from ..errors import InputError
+from ..repository import Repository
+from ..validation import check_section_name, check_url, check_value
+
+PYPI_UPLOAD_PREFIXES = ("https://upload.pypi.org/legacy", "https://test.pypi.org/legacy")
+
+
+def is_pypi_upload_url(url: str) -> bool:
+    """PyPI and TestPyPI accept API tokens only with the username ``__token__``."""
+    return url.lower().startswith(PYPI_UPLOAD_PREFIXES)
+
+
+def _parameter(parameters: dict[str, object], key: str) -> str | None:
+    for name, value in parameters.items():
+        if name.lower() == key and isinstance(value, str) and value:
+            return value
+    return None
+
+
+def read_service_connection(connection_id: str, env: Environment) -> Repository:
+    what = f"service connection {connection_id}"
+    url = endpoint_url(env, connection_id)
+    if url is None:
+        raise InputError(
+            f"{what}: ENDPOINT_URL_{connection_id} is not set. Check that the id is the "
+            "connection's id and that the pipeline is authorised to use the connection."
+        )
+    name = endpoint_data(env, connection_id, "endpointname")
+    if name is None:
+        raise InputError(
+            f"{what}: ENDPOINT_DATA_{connection_id}_ENDPOINTNAME is not set; a Python package "
+            "upload connection needs its EndpointName, which becomes the section name for -r."
+        )
+    check_section_name(name, f"{what}: EndpointName")
+    check_url(url, f"{what}: URL")
+
+    raw_auth = endpoint_auth(env, connection_id)
+    if raw_auth is None:
+        raise InputError(
+            f"{what}: ENDPOINT_AUTH_{connection_id} is not set; the connection has "
+            "no credentials the step can read."
+        )
+    try:
+        auth = json.loads(raw_auth)
+        parameters = auth.get("parameters") or {}
+        if not isinstance(parameters, dict):
+            raise TypeError
+    except (ValueError, AttributeError, TypeError):
+        # The text holds credentials: say where it is broken, never what it holds.
+        raise InputError(
+            f"{what}: ENDPOINT_AUTH_{connection_id} is not valid JSON of the form "
+            '{"parameters":{...},"scheme":"..."}.'
+        ) from None
+    scheme = endpoint_auth_scheme(env, connection_id) or str(auth.get("scheme") or "")
+    if not scheme:
+        raise InputError(
+            f"{what}: the connection has no authentication scheme "
+            f"(ENDPOINT_AUTH_SCHEME_{connection_id})."
+        )
+
+    if scheme.lower() == "token":
+        token = _parameter(parameters, "apitoken")
+        if token is None:
+            raise InputError(
+                f"{what}: scheme Token but the connection has no apitoken; "
+                "edit the connection and set its token."
+            )
+        username = "__token__" if is_pypi_upload_url(url) else "build"
+        password = token
+    elif scheme.lower() == "usernamepassword":
+        user = _parameter(parameters, "username")
+        password_value = _parameter(parameters, "password")
+        if user is None or password_value is None:
+            missing = "username" if user is None else "password"
+            raise InputError(
+                f"{what}: scheme UsernamePassword but its {missing} is empty; "
+                "edit the connection and set it."
+            )
+        username, password = user, password_value
+    else:
+        raise InputError(
+            f"{what}: authentication scheme {scheme!r} is not supported; use a Python package "
+            "upload connection with Authentication Token or Username and Password."
+        )
+    check_value(username, f"{what}: username")
+    check_value(password, f"{what}: password", secret=True)
+    return Repository(
+        name=name, url=url, username=username, password=password, origin="service connection"
+    )

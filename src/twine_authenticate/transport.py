@@ -1,0 +1,198 @@
+"""HTTP for the few calls a run makes, on the standard library's ``http.client``.
+
+Why not requests or urllib3: importing either costs more start-up time than a whole run may
+take, and we need only small JSON GET/OPTIONS calls. What we add is policy: a timeout on every
+request, bounded retries with jittered back-off for transient failures, none for permanent
+ones, and keep-alive per thread.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from .errors import ServiceError
+
+if TYPE_CHECKING:
+    import http.client
+    import ssl
+
+TRANSIENT_STATUSES = frozenset({429, 502, 503, 504})
+
+
+@dataclass(frozen=True)
+class Response:
+    status: int
+    reason: str
+    headers: Mapping[str, str]
+    body: bytes
+
+    def json(self) -> object:
+        import json
+
+        return json.loads(self.body.decode("utf-8-sig"))
+
+
+@dataclass(frozen=True)
+class ProxyRoute:
+    """Where to send a request instead of its host: a proxy and its ``Proxy-Authorization``."""
+
+    host: str
+    port: int
+    authorization: str | None = field(default=None, repr=False)
+
+
+@dataclass
+class RetryPolicy:
+    attempts: int = 4
+    backoff: float = 0.1  # first back-off; doubled each time, with full jitter
+    max_backoff: float = 2.0
+    total: float = 15.0  # no run spends longer than this on one request, retries included
+
+
+def _split_url(url: str) -> tuple[str, str, int, str]:
+    scheme, _, rest = url.partition("://")
+    authority, slash, path = rest.partition("/")
+    target = slash + path if slash else "/"
+    host, port_text = authority, ""
+    if authority.startswith("["):
+        host, _, port_text = authority[1:].partition("]")
+        port_text = port_text.lstrip(":")
+    elif ":" in authority:
+        host, port_text = authority.rsplit(":", 1)
+    default = 443 if scheme.lower() == "https" else 80
+    return scheme.lower(), host, int(port_text) if port_text else default, target
+
+
+class Transport:
+    """Sends requests with timeouts and retries; safe to use from several threads."""
+
+    def __init__(
+        self,
+        *,
+        timeout: float = 10.0,
+        retry: RetryPolicy | None = None,
+        ca_file: str | None = None,
+        proxy_for: Callable[[str], ProxyRoute | None] | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.timeout = timeout
+        self.retry = retry or RetryPolicy()
+        self.ca_file = ca_file
+        self.proxy_for = proxy_for or (lambda url: None)
+        self.sleep = sleep
+        self.request_count = 0
+        self._local = threading.local()
+        self._lock = threading.Lock()
+        self._ssl_context: ssl.SSLContext | None = None
+
+    def _context(self) -> ssl.SSLContext:
+        with self._lock:
+            if self._ssl_context is None:
+                import ssl
+
+                self._ssl_context = ssl.create_default_context(cafile=self.ca_file)
+            return self._ssl_context
+
+    def _connection(self, url: str) -> tuple[http.client.HTTPConnection, str]:
+        import http.client
+
+        scheme, host, port, target = _split_url(url)
+        route = self.proxy_for(url)
+        key = (scheme, host, port, route)
+        pool: dict[object, http.client.HTTPConnection] = self._local.__dict__.setdefault("pool", {})
+        connection = pool.get(key)
+        if connection is None:
+            connect_host, connect_port = (route.host, route.port) if route else (host, port)
+            if scheme == "https":
+                connection = http.client.HTTPSConnection(
+                    connect_host, connect_port, timeout=self.timeout, context=self._context()
+                )
+            else:
+                connection = http.client.HTTPConnection(
+                    connect_host, connect_port, timeout=self.timeout
+                )
+            if route is not None:
+                # Like the agent's own client: a CONNECT tunnel for http and https alike.
+                headers = (
+                    {"Proxy-Authorization": route.authorization} if route.authorization else None
+                )
+                connection.set_tunnel(host, port, headers=headers)
+            pool[key] = connection
+        return connection, target
+
+    def _drop(self, url: str) -> None:
+        pool: dict[object, http.client.HTTPConnection] = self._local.__dict__.get("pool", {})
+        scheme, host, port, _ = _split_url(url)
+        for key in [key for key in pool if key[:3] == (scheme, host, port)]:  # type: ignore[index]
+            pool.pop(key).close()
+
+    def _send_once(self, method: str, url: str, headers: Mapping[str, str]) -> Response:
+        connection, target = self._connection(url)
+        with self._lock:
+            self.request_count += 1
+        try:
+            connection.request(method, target, headers=dict(headers))
+            raw = connection.getresponse()
+            body = raw.read()
+        except BaseException:
+            self._drop(url)
+            raise
+        if raw.will_close:
+            self._drop(url)
+        return Response(raw.status, raw.reason, {k.lower(): v for k, v in raw.getheaders()}, body)
+
+    def send(self, method: str, url: str, headers: Mapping[str, str], *, what: str) -> Response:
+        """Send, retrying transient failures; ``what`` names the call in error messages."""
+        import ssl
+
+        started = time.monotonic()
+        policy = self.retry
+        for attempt in range(1, policy.attempts + 1):
+            failure: str
+            retry_after: float | None = None
+            try:
+                response = self._send_once(method, url, headers)
+            except ssl.SSLError as error:
+                # A certificate problem does not heal by retrying.
+                raise ServiceError(
+                    f"{what}: TLS failed for {url} ({error.reason or error}). If the server uses "
+                    "a private CA, point Agent.CAInfo, SSL_CERT_FILE or REQUESTS_CA_BUNDLE at it."
+                ) from None
+            except TimeoutError:
+                raise ServiceError(
+                    f"{what}: no answer from {url} within {self.timeout:g} s; the server is not "
+                    "responding. Check the URL and the network, then run again."
+                ) from None
+            except OSError as error:
+                failure = f"could not connect to {url} ({error.strerror or error})"
+            else:
+                if response.status not in TRANSIENT_STATUSES:
+                    return response
+                failure = f"{url} answered {response.status} {response.reason}"
+                retry_after = _retry_after(response)
+            elapsed = time.monotonic() - started
+            delay = random.uniform(0, min(policy.max_backoff, policy.backoff * 2 ** (attempt - 1)))  # noqa: S311
+            if retry_after is not None:
+                delay = retry_after
+            if attempt == policy.attempts or elapsed + delay > policy.total:
+                raise ServiceError(
+                    f"{what}: {failure}, still after {attempt} attempt(s) in {elapsed:.1f} s. "
+                    "This looks transient; run again later."
+                )
+            self.sleep(delay)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _retry_after(response: Response) -> float | None:
+    value = response.headers.get("retry-after")
+    if value is None:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        return None  # an HTTP date: fall back to our own back-off
