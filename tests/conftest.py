@@ -1,0 +1,97 @@
+from __future__ import annotations
+
+import hashlib
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests import support
+from tests.fake_azure_devops import FakeAzureDevOps
+from tests.leaks import find_leaks
+from tests.support import IndexServer, free_port, register_secret, wait_for_port
+
+SESSION_SECRETS: dict[str, str] = {}
+
+
+@pytest.fixture(autouse=True)
+def leak_guard() -> Iterator[None]:
+    """After every test: no registered secret anywhere in what the tool or a step printed."""
+    support.RECORDED.clear()
+    support.SECRETS.clear()
+    yield
+    problems = find_leaks({**SESSION_SECRETS, **support.SECRETS}, support.RECORDED)
+    if problems:
+        pytest.fail("secret leak:\n" + "\n".join(problems), pytrace=False)
+
+
+@pytest.fixture(scope="session")
+def index_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[IndexServer]:
+    """A real pypiserver on 127.0.0.1 that needs a password to upload and to read."""
+    root = tmp_path_factory.mktemp("pypiserver")
+    packages = root / "packages"
+    packages.mkdir()
+    htpasswd = root / "htpasswd"
+    htpasswd.write_text("")
+    port = free_port()
+    server = IndexServer(f"http://127.0.0.1:{port}/", packages, htpasswd)
+    password = support.new_secret("pypiserver uploader")
+    SESSION_SECRETS["pypiserver uploader"] = password
+    server.add_user("uploader", password)
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "pypiserver",
+            "run",
+            "-i",
+            "127.0.0.1",
+            "-p",
+            str(port),
+            "-a",
+            "update,download,list",
+            "-P",
+            str(htpasswd),
+            str(packages),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        wait_for_port(port)
+        yield server
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=10)
+
+
+@pytest.fixture
+def fake_devops(index_server: IndexServer) -> Iterator[FakeAzureDevOps]:
+    token = support.new_secret("job access token")
+    fake = FakeAzureDevOps(
+        token=token,
+        index_url=index_server.url,
+        index_credentials=("uploader", index_server.users["uploader"]),
+    ).start()
+    try:
+        yield fake
+    finally:
+        fake.stop()
+
+
+@pytest.fixture
+def package_name(request: pytest.FixtureRequest) -> str:
+    """A package name unique to the test, so a read-back can only see this test's upload."""
+    digest = hashlib.sha256(request.node.nodeid.encode()).hexdigest()[:10]
+    return f"demo-{digest}"
+
+
+@pytest.fixture
+def distribution(tmp_path: Path, package_name: str) -> list[Path]:
+    return support.build_distribution(tmp_path / "build", package_name)
+
+
+__all__ = ["register_secret"]
