@@ -7,6 +7,7 @@ import base64
 import http.client
 import json
 import time
+from pathlib import Path
 from urllib.parse import urlsplit
 
 from tests.fake_azure_devops import PYPI_AREA_ID, UPLOAD_LOCATION_ID, FakeAzureDevOps
@@ -170,8 +171,8 @@ def test_injected_faults_run_out_and_latency_is_applied(fake_devops: FakeAzureDe
 
 
 def test_upload_lands_in_the_real_index(
-    fake_devops: FakeAzureDevOps, index_server: IndexServer, distribution: list
-) -> None:  # type: ignore[type-arg]
+    fake_devops: FakeAzureDevOps, index_server: IndexServer, distribution: list[Path]
+) -> None:
     import subprocess
     import sys
 

@@ -92,7 +92,8 @@ def _cleanup_parser() -> argparse.ArgumentParser:
 
 
 def _summary(channel: Channel, repositories: Sequence[Repository], path: Path) -> None:
-    channel.info(f"Adding authentication for {len(repositories)} repositories:")
+    count = len(repositories)
+    channel.info(f"Adding authentication for {count} repositor{'y' if count == 1 else 'ies'}:")
     width = max(len(repository.name) for repository in repositories)
     for repository in repositories:
         channel.info(

@@ -96,6 +96,18 @@ def build_request(flags: Flags, env: Environment) -> Request:
         connection_ids = split_list(flags.service_connections)
         feed_what = "--artifact-feed"
     else:
+        wif = [
+            name
+            for name in ("workloadIdentityServiceConnection", "feedUrl")
+            if get_input(env, name)
+        ]
+        if wif:
+            # Writing only the other inputs' credentials would upload with an identity the
+            # pipeline did not ask for; fail instead.
+            raise InputError(
+                f"the task input {' and '.join(wif)} (workload identity) is not supported yet; "
+                "use artifactFeed with the job token, or a service connection."
+            )
         feed_texts = split_list(get_input(env, "artifactFeed"))
         connection_ids = split_list(get_input(env, "pythonUploadServiceConnection"))
         feed_what = "artifactFeed"

@@ -1,0 +1,173 @@
+"""Flags and the task contract become one request; bad input gets one clear message."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from twine_authenticate import Flags, InputError, build_request
+from twine_authenticate.inputs import parse_feed_reference, split_list
+
+TOKEN_ENV = {
+    "ENDPOINT_AUTH_SYSTEMVSSCONNECTION": json.dumps(
+        {"parameters": {"AccessToken": "job-token-123"}, "scheme": "OAuth"}
+    )
+}
+
+
+def connection_env(
+    cid: str,
+    scheme: str = "Token",
+    url: str = "https://idx.example/upload/",
+    name: str = "ext",
+    **parameters: str,
+) -> dict[str, str]:
+    return {
+        f"ENDPOINT_URL_{cid}": url,
+        f"ENDPOINT_DATA_{cid}_ENDPOINTNAME": name,
+        f"ENDPOINT_AUTH_{cid}": json.dumps({"parameters": parameters, "scheme": scheme}),
+        f"ENDPOINT_AUTH_SCHEME_{cid}": scheme,
+    }
+
+
+def test_lists_are_trimmed_and_empty_items_dropped() -> None:
+    assert split_list(["A, B", " ,C,", "D"]) == ["A", "B", "C", "D"]
+
+
+@pytest.mark.parametrize(
+    ("text", "feed", "project"),
+    [
+        ("Feed", "Feed", None),
+        ("My Project/Feed", "Feed", "My Project"),
+        ("P/Test.Feed", "Test.Feed", "P"),
+        ("Feed@Release", "Feed@Release", None),
+    ],
+)
+def test_feed_references(text: str, feed: str, project: str | None) -> None:
+    reference = parse_feed_reference(text)
+    assert (reference.feed, reference.project) == (feed, project)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("a/b/c", "more than one '/'"),
+        ("/Feed", "empty project part"),
+        ("Proj/", "empty feed part"),
+        ("My Feed", "whitespace"),
+        ("Fe[ed", r"'\[' or '\]'"),
+        ("Feed\n##vso[task.setvariable]x", "line-break"),
+    ],
+)
+def test_bad_feed_references_are_refused(text: str, message: str) -> None:
+    with pytest.raises(InputError, match=message):
+        parse_feed_reference(text)
+
+
+def test_flags_win_over_task_inputs() -> None:
+    env = {**TOKEN_ENV, "INPUT_ARTIFACTFEED": "FromInput"}
+    request = build_request(Flags(artifact_feeds=["FromFlag"]), env)
+    assert [f.feed for f in request.feeds] == ["FromFlag"]
+
+
+def test_task_inputs_are_read_without_flags() -> None:
+    env = {
+        **TOKEN_ENV,
+        "INPUT_ARTIFACTFEED": "P/F1, F2",
+        "INPUT_PYTHONUPLOADSERVICECONNECTION": "c1",
+        **connection_env("c1", apitoken="t1"),
+    }
+    request = build_request(Flags(), env)
+    assert [f.text for f in request.feeds] == ["P/F1", "F2"]
+    assert [r.name for r in request.repositories] == ["ext"]
+    assert request.secrets() == ["t1", "job-token-123"]
+
+
+def test_token_from_system_accesstoken_and_its_unexpanded_macro() -> None:
+    request = build_request(Flags(artifact_feeds=["F"]), {"SYSTEM_ACCESSTOKEN": "tok"})
+    assert request.job_token is not None and request.job_token.source == "SYSTEM_ACCESSTOKEN"
+    with pytest.raises(InputError, match="unexpanded macro"):
+        build_request(Flags(artifact_feeds=["F"]), {"SYSTEM_ACCESSTOKEN": "$(System.AccessToken)"})
+
+
+def test_missing_token_shows_the_env_mapping() -> None:
+    with pytest.raises(InputError, match=r"SYSTEM_ACCESSTOKEN: \$\(System.AccessToken\)"):
+        build_request(Flags(artifact_feeds=["F"]), {})
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({}, "ENDPOINT_URL_c1 is not set"),
+        ({"ENDPOINT_URL_c1": "https://x/"}, "ENDPOINT_DATA_c1_ENDPOINTNAME is not set"),
+        (
+            {
+                "ENDPOINT_URL_c1": "https://x/",
+                "ENDPOINT_DATA_c1_ENDPOINTNAME": "n",
+                "ENDPOINT_AUTH_c1": "{not json",
+            },
+            "not valid JSON",
+        ),
+        ({**connection_env("c1", scheme="None")}, "scheme 'None' is not supported"),
+        ({**connection_env("c1", scheme="Token")}, "no apitoken"),
+        (
+            {**connection_env("c1", scheme="UsernamePassword", username="u")},
+            "its password is empty",
+        ),
+        ({**connection_env("c1", name="has space", apitoken="t")}, "whitespace"),
+        ({**connection_env("c1", url="file:///etc/passwd", apitoken="t")}, "not an http"),
+    ],
+)
+def test_broken_service_connections_name_the_connection(env: dict[str, str], message: str) -> None:
+    with pytest.raises(InputError, match=message) as caught:
+        build_request(Flags(service_connections=["c1"]), env)
+    assert "service connection c1" in str(caught.value)
+
+
+def test_token_connection_usernames() -> None:
+    env = {
+        **connection_env("p", url="https://upload.pypi.org/legacy/", name="pypi", apitoken="a"),
+        **connection_env("t", url="https://test.pypi.org/legacy/", name="testpypi", apitoken="b"),
+        **connection_env("o", name="other", apitoken="c"),
+    }
+    request = build_request(Flags(service_connections=["p,t,o"]), env)
+    assert [r.username for r in request.repositories] == ["__token__", "__token__", "build"]
+
+
+def test_repository_flag_reads_credentials_from_the_environment() -> None:
+    env = {
+        "TWINE_AUTHENTICATE_MY_INDEX_DEV_PASSWORD": "pw",
+        "TWINE_AUTHENTICATE_MY_INDEX_DEV_USERNAME": "me",
+        "TWINE_AUTHENTICATE_PYPI_PASSWORD": "tok",
+    }
+    request = build_request(
+        Flags(
+            repositories=["my-index.dev=https://x.example/", "pypi=https://upload.pypi.org/legacy/"]
+        ),
+        env,
+    )
+    assert [(r.name, r.username, r.password) for r in request.repositories] == [
+        ("my-index.dev", "me", "pw"),
+        ("pypi", "__token__", "tok"),
+    ]
+    with pytest.raises(InputError, match="TWINE_AUTHENTICATE_NEW_PASSWORD"):
+        build_request(Flags(repositories=["new=https://x/"]), {})
+    with pytest.raises(InputError, match="expected NAME=URL"):
+        build_request(Flags(repositories=["just-a-name"]), {})
+
+
+def test_a_name_used_twice_is_an_error() -> None:
+    env = {**TOKEN_ENV, **connection_env("c1", name="Feed", apitoken="t")}
+    with pytest.raises(InputError, match="'Feed' is used twice"):
+        build_request(Flags(artifact_feeds=["P/Feed"], service_connections=["c1"]), env)
+
+
+def test_workload_identity_inputs_fail_instead_of_being_ignored() -> None:
+    env = {
+        **TOKEN_ENV,
+        "INPUT_ARTIFACTFEED": "F",
+        "INPUT_FEEDURL": "https://pkgs.dev.azure.com/o/_packaging/F/pypi/upload/",
+    }
+    with pytest.raises(InputError, match=r"feedUrl .* not supported yet"):
+        build_request(Flags(), env)

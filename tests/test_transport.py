@@ -1,0 +1,116 @@
+"""Timeouts and retries against a real local HTTP server: transient failures retried with
+a bounded total, permanent ones at once."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from tests.support import free_port
+from twine_authenticate import ServiceError
+from twine_authenticate.transport import RetryPolicy, Transport
+
+
+class Script:
+    def __init__(self) -> None:
+        self.answers: list[tuple[int, dict[str, str]]] = []
+        self.hang = 0.0
+        self.hits = 0
+
+
+@pytest.fixture
+def server() -> Iterator[tuple[str, Script]]:
+    script = Script()
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+        def do_GET(self) -> None:
+            script.hits += 1
+            if script.hang:
+                time.sleep(script.hang)
+            status, headers = script.answers.pop(0) if script.answers else (200, {})
+            self.send_response(status)
+            for key, value in headers.items():
+                self.send_header(key, value)
+            self.send_header("Content-Length", "2")
+            self.end_headers()
+            self.wfile.write(b"{}")
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    httpd.daemon_threads = True
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}/x", script
+    httpd.shutdown()
+    httpd.server_close()
+
+
+def test_503_once_then_ok(server: tuple[str, Script]) -> None:
+    url, script = server
+    script.answers = [(503, {})]
+    response = Transport().send("GET", url, {}, what="test")
+    assert response.status == 200 and script.hits == 2
+
+
+def test_503_forever_fails_within_the_bound(server: tuple[str, Script]) -> None:
+    url, script = server
+    script.answers = [(503, {})] * 50
+    started = time.monotonic()
+    with pytest.raises(ServiceError, match=r"answered 503 .* after 4 attempt"):
+        Transport(retry=RetryPolicy(attempts=4, backoff=0.1)).send("GET", url, {}, what="test")
+    assert time.monotonic() - started < 2.0 and script.hits == 4
+
+
+def test_429_honours_retry_after(server: tuple[str, Script]) -> None:
+    url, script = server
+    script.answers = [(429, {"Retry-After": "0.3"})]
+    slept: list[float] = []
+    transport = Transport(sleep=lambda seconds: slept.append(seconds))
+    assert transport.send("GET", url, {}, what="test").status == 200
+    assert slept == [0.3]
+
+
+@pytest.mark.parametrize("status", [401, 403, 404, 400])
+def test_permanent_errors_are_not_retried(server: tuple[str, Script], status: int) -> None:
+    url, script = server
+    script.answers = [(status, {})]
+    assert Transport().send("GET", url, {}, what="test").status == status
+    assert script.hits == 1
+
+
+def test_hung_server_fails_within_its_timeout(server: tuple[str, Script]) -> None:
+    url, script = server
+    script.hang = 5
+    started = time.monotonic()
+    with pytest.raises(ServiceError, match=r"no answer .* within 0.5 s"):
+        Transport(timeout=0.5).send("GET", url, {}, what="test")
+    assert time.monotonic() - started < 1.5
+
+
+def test_connection_refused_is_retried_then_reported() -> None:
+    port = free_port()  # nothing listens here
+    started = time.monotonic()
+    with pytest.raises(ServiceError, match=r"could not connect .* after 3 attempt"):
+        Transport(retry=RetryPolicy(attempts=3, backoff=0.05)).send(
+            "GET", f"http://127.0.0.1:{port}/", {}, what="test"
+        )
+    assert time.monotonic() - started < 1.0
+
+
+def test_a_listener_that_never_answers_is_bounded() -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen(1)
+        port = sock.getsockname()[1]
+        started = time.monotonic()
+        with pytest.raises(ServiceError, match="no answer"):
+            Transport(timeout=0.4).send("GET", f"http://127.0.0.1:{port}/", {}, what="test")
+        assert time.monotonic() - started < 1.5
