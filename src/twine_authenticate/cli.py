@@ -128,6 +128,8 @@ def authenticate(args: argparse.Namespace, env: Mapping[str, str], channel: Chan
 
         transport = Transport(timeout=args.timeout, retry=RetryPolicy()) if request.feeds else None
         repositories = resolve_repositories(request, env, transport=transport)
+        for repository in repositories:
+            channel.debug(f"{repository.name}: {repository.origin} at {repository.url}")
         text = render_pypirc(repositories)
         erase_earlier_runs(root, earlier)
         path = write_private_file(root, text)
@@ -190,7 +192,7 @@ def main(
         argv[1:] if is_cleanup else argv
     )
     channel = open_channel(
-        args.ci or detect_ci(env), shell=args.shell, stdout=stdout, stderr=stderr
+        args.ci or detect_ci(env), env, shell=args.shell, stdout=stdout, stderr=stderr
     )
     if is_cleanup:
         return cleanup(env, channel)

@@ -16,11 +16,14 @@ def detect_ci(env: Mapping[str, str]) -> str:
     return "shell"
 
 
-def open_channel(ci: str, *, shell: str, stdout: TextIO, stderr: TextIO) -> Channel:
+def open_channel(
+    ci: str, env: Mapping[str, str], *, shell: str, stdout: TextIO, stderr: TextIO
+) -> Channel:
     if ci == "azure":
         from .azure_pipelines import AzurePipelinesChannel
 
-        return AzurePipelinesChannel(stdout)
+        debug = env.get("SYSTEM_DEBUG", "").lower() == "true"
+        return AzurePipelinesChannel(stdout, debug=debug)
     from .shell import ShellChannel
 
     return ShellChannel(shell, stdout, stderr)

@@ -28,8 +28,9 @@ def neutralize(message: str) -> str:
 
 
 class AzurePipelinesChannel:
-    def __init__(self, stdout: TextIO) -> None:
+    def __init__(self, stdout: TextIO, *, debug: bool = False) -> None:
         self.out = stdout
+        self.debug_enabled = debug
 
     def _line(self, text: str) -> None:
         self.out.write(text + "\n")
@@ -42,6 +43,10 @@ class AzurePipelinesChannel:
 
     def info(self, message: str) -> None:
         self._line(neutralize(message))
+
+    def debug(self, message: str) -> None:
+        if self.debug_enabled:
+            self._line(command("task.debug", data=message))
 
     def warning(self, message: str) -> None:
         self._line(command("task.issue", {"type": "warning"}, message))

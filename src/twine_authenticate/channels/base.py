@@ -16,6 +16,9 @@ class Channel(Protocol):
 
     def warning(self, message: str) -> None: ...
 
+    def debug(self, message: str) -> None:
+        """Detail for troubleshooting, shown only when the CI's debug mode is on."""
+
     def export(self, name: str, value: str, *, secret: bool = False) -> None:
         """Make ``name`` an environment variable of the job's later steps."""
 

@@ -47,6 +47,9 @@ class ShellChannel:
         self.err.write(message + "\n")
         self.err.flush()
 
+    def debug(self, message: str) -> None:
+        """Shell runs have no debug switch; the summary already says what was resolved."""
+
     def warning(self, message: str) -> None:
         self.info(f"warning: {message}")
 
