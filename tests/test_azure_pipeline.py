@@ -61,11 +61,16 @@ def test_internal_feed_upload_through_the_pipeline(
         index_server.users["uploader"],
     )
     assert status == 200 and wheel.name in page.decode()
-    # Exactly the two location calls upstream needs, minus its redundant OPTIONS _apis/Location.
-    assert [(r.method, r.path.split("?")[0]) for r in fake_devops.requests[:2]] == [
-        ("GET", "/contoso/_apis/ResourceAreas/92F0314B-06C5-46E0-ABE7-15FD9D13276A"),
-        ("OPTIONS", "/pkgs/contoso/_apis/PyPi"),
-    ]
+    # The location calls upstream needs (minus its redundant OPTIONS _apis/Location), the Feed
+    # service's area and the feed check; then twine's upload. Concurrent calls have no order.
+    assert sorted((r.method, r.path.split("?")[0]) for r in fake_devops.requests[:4]) == sorted(
+        [
+            ("GET", "/contoso/_apis/ResourceAreas/92F0314B-06C5-46E0-ABE7-15FD9D13276A"),
+            ("GET", "/contoso/_apis/ResourceAreas/7AB4E64E-C4D8-4F50-AE73-5EF2E21642A5"),
+            ("OPTIONS", "/pkgs/contoso/_apis/PyPi"),
+            ("GET", "/feeds/contoso/My%20Project/_apis/packaging/feeds/Feed"),
+        ]
+    )
     assert not fake_devops.requests_to("_apis/Location")
     assert all(fake_devops.token not in line for line in job.log)
 
@@ -296,4 +301,5 @@ def test_refused_token_is_named_not_shown(fake_devops: FakeAzureDevOps, tmp_path
     assert not step.succeeded
     [error] = step.issues("error")
     assert "ENDPOINT_AUTH_SYSTEMVSSCONNECTION" in error and "401" in error
-    assert len(fake_devops.requests) == 1, "a 401 is permanent: no retry"
+    paths = [r.path for r in fake_devops.requests]
+    assert len(paths) == len(set(paths)) == 2, "a 401 is permanent: no retry"

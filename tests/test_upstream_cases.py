@@ -194,11 +194,11 @@ def test_system_connection_with_another_scheme_fails_early(job: AzureAgentJob) -
 def test_location_lookup_failing_for_good_is_bounded(
     job: AzureAgentJob, fake_devops: FakeAzureDevOps
 ) -> None:
-    fake_devops.inject("ResourceAreas", status=503, times=100)
+    fake_devops.inject("ResourceAreas/92F0314B", status=503, times=100)
     step = job.task_step(inputs={"artifactFeed": "TestFeed"})
     [error] = step.issues("error")
     assert not step.succeeded and "503" in error and "transient" in error
-    assert len(fake_devops.requests_to("ResourceAreas")) == 4
+    assert len(fake_devops.requests_to("ResourceAreas/92F0314B")) == 4
 
 
 def test_missing_upload_location_is_permanent(

@@ -6,8 +6,9 @@ import argparse
 import os
 import sys
 from collections.abc import Mapping, Sequence
+from functools import partial
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from ._version import __version__
 from .channels import CI_NAMES, detect_ci, open_channel
@@ -20,6 +21,9 @@ from .repository import Repository
 from .resolve import resolve_repositories
 from .storage import erase_earlier_runs, is_owned, storage_root, write_private_file
 from .validation import is_plain_http_to_remote_host
+
+if TYPE_CHECKING:
+    from .network import NetworkSettings
 
 NOTHING_REQUESTED = (
     "nothing to authenticate: give --artifact-feed, --service-connection or --repository, "
@@ -59,6 +63,22 @@ def _parser() -> argparse.ArgumentParser:
         "username from TWINE_AUTHENTICATE_<NAME>_USERNAME (default __token__)",
     )
     _add_channel_flags(parser)
+    parser.add_argument(
+        "--no-verify",
+        action="store_true",
+        help="do not check that each internal feed exists and the job identity may use it",
+    )
+    parser.add_argument(
+        "--verify",
+        action="store_true",
+        help="also check the credentials of the other repositories by reading their simple index",
+    )
+    parser.add_argument(
+        "--export-proxy",
+        action="store_true",
+        help="export HTTPS_PROXY, HTTP_PROXY and NO_PROXY (from the agent's proxy settings) "
+        "for the later steps",
+    )
     parser.add_argument(
         "--timeout",
         type=float,
@@ -118,16 +138,40 @@ def _summary(channel: Channel, repositories: Sequence[Repository], path: Path) -
 def authenticate(args: argparse.Namespace, env: Mapping[str, str], channel: Channel) -> int:
     root = storage_root(env)
     earlier = env.get("PYPIRC_PATH")
+    network: NetworkSettings | None = None
+    checked: list[str] = []
     try:
         flags = Flags(args.artifact_feed, args.service_connection, args.repository)
         request = build_request(flags, env)
         if not request.feeds and not request.repositories:
             raise InputError(NOTHING_REQUESTED)
-        channel.mask(request.secrets())
-        from .transport import RetryPolicy, Transport
+        needs_network = bool(request.feeds) or args.verify
+        if needs_network or args.export_proxy:
+            # Imported only here: a run with nothing to look up pays for no HTTP machinery.
+            from .network import read_network_settings
 
-        transport = Transport(timeout=args.timeout, retry=RetryPolicy()) if request.feeds else None
-        repositories = resolve_repositories(request, env, transport=transport)
+            network = read_network_settings(env)
+        channel.mask(request.secrets() + (network.secrets() if network else []))
+        transport = None
+        if needs_network and network is not None:
+            from .transport import Transport
+
+            transport = Transport(
+                timeout=args.timeout, ca_file=network.ca_file, proxy_for=network.route_for
+            )
+        repositories = resolve_repositories(
+            request, env, transport=transport, verify_feeds=not args.no_verify
+        )
+        if args.verify and transport is not None and request.repositories:
+            from .transport import run_concurrently
+            from .verify import verify_repository
+
+            checked = run_concurrently(
+                [
+                    partial(verify_repository, repository, transport)
+                    for repository in request.repositories
+                ]
+            )
         for repository in repositories:
             channel.debug(f"{repository.name}: {repository.origin} at {repository.url}")
         text = render_pypirc(repositories)
@@ -154,6 +198,16 @@ def authenticate(args: argparse.Namespace, env: Mapping[str, str], channel: Chan
             "left untouched, and PYPIRC_PATH now names the new file."
         )
     _summary(channel, repositories, path)
+    for line in checked:
+        channel.info(line)
+    if args.export_proxy and network is not None:
+        for warning in network.warnings:
+            channel.warning(warning)
+        variables = network.proxy_variables()
+        if not variables:
+            channel.warning("--export-proxy: no proxy is configured, so none was exported.")
+        for name, value in variables.items():
+            channel.export(name, value)
     channel.export("PYPIRC_PATH", str(path))
     return 0
 

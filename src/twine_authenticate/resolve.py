@@ -17,6 +17,7 @@ def resolve_repositories(
     env: Mapping[str, str],
     *,
     transport: Transport | None = None,
+    verify_feeds: bool = True,
 ) -> list[Repository]:
     """Internal feeds first (resolved through the location service), then the rest in order.
 
@@ -29,7 +30,7 @@ def resolve_repositories(
 
         assert request.job_token is not None  # build_request reads it whenever there are feeds
         repositories += resolve_feeds(
-            request.feeds, request.job_token, env, transport or Transport()
+            request.feeds, request.job_token, env, transport or Transport(), verify=verify_feeds
         )
     repositories += request.repositories
     return repositories

@@ -8,12 +8,11 @@ ones, and keep-alive per thread.
 
 from __future__ import annotations
 
-import random
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from .errors import ServiceError
 
@@ -22,6 +21,7 @@ if TYPE_CHECKING:
     import ssl
 
 TRANSIENT_STATUSES = frozenset({429, 502, 503, 504})
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -169,6 +169,12 @@ class Transport:
                     "responding. Check the URL and the network, then run again."
                 ) from None
             except OSError as error:
+                if str(error).startswith("Tunnel connection failed: 407"):
+                    raise ServiceError(
+                        f"{what}: the proxy refused its credentials (407 Proxy Authentication "
+                        "Required). Check Agent.ProxyUsername and Agent.ProxyPassword, or the "
+                        "user and password in HTTPS_PROXY."
+                    ) from None
                 failure = f"could not connect to {url} ({error.strerror or error})"
             else:
                 if response.status not in TRANSIENT_STATUSES:
@@ -176,6 +182,8 @@ class Transport:
                 failure = f"{url} answered {response.status} {response.reason}"
                 retry_after = _retry_after(response)
             elapsed = time.monotonic() - started
+            import random
+
             delay = random.uniform(0, min(policy.max_backoff, policy.backoff * 2 ** (attempt - 1)))  # noqa: S311
             if retry_after is not None:
                 delay = retry_after
@@ -186,6 +194,31 @@ class Transport:
                 )
             self.sleep(delay)
         raise AssertionError("unreachable")  # pragma: no cover
+
+
+def run_concurrently(calls: Sequence[Callable[[], T]]) -> list[T]:
+    """Run the calls on threads and return their results in order; the first error (in order)
+    is raised. The calls are HTTP round trips, so threads overlap their waiting."""
+    if len(calls) == 1:
+        return [calls[0]()]
+    results: list[T | None] = [None] * len(calls)
+    errors: list[BaseException | None] = [None] * len(calls)
+
+    def work(index: int) -> None:
+        try:
+            results[index] = calls[index]()
+        except BaseException as error:  # re-raised in the caller's thread below
+            errors[index] = error
+
+    threads = [threading.Thread(target=work, args=(i,), daemon=True) for i in range(len(calls))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    for error in errors:
+        if error is not None:
+            raise error
+    return results  # type: ignore[return-value]
 
 
 def _retry_after(response: Response) -> float | None:

@@ -19,6 +19,12 @@ from ..sources.job_token import JobToken
 from ..transport import Response, Transport
 
 PYPI_AREA_ID = "92F0314B-06C5-46E0-ABE7-15FD9D13276A"
+PACKAGING_AREA_ID = "7AB4E64E-C4D8-4F50-AE73-5EF2E21642A5"  # the Feed service
+FEED_API_VERSION = "7.1"
+FEED_PERMISSIONS_DOCS = (
+    "https://learn.microsoft.com/azure/devops/artifacts/feeds/feed-permissions"
+    "#pipelines-permissions"
+)
 PYPI_UPLOAD_LOCATION_ID = "C7A75C1B-08AC-4B11-B468-6C7EF835C85E"
 RESOURCE_AREA_API_VERSION = "7.2-preview.1"
 
@@ -111,8 +117,15 @@ class LocationService:
 
     def packaging_base(self) -> str:
         """The packaging host of a hosted organization (for example pkgs.dev.azure.com/org/)."""
-        url = join_under(self.collection_uri, f"_apis/ResourceAreas/{PYPI_AREA_ID}")
-        what = "looking up the PyPI service of the organization"
+        return self.area_location(PYPI_AREA_ID, "PyPI")
+
+    def feeds_base(self) -> str:
+        """The Feed service host of a hosted organization (feeds.dev.azure.com/org/)."""
+        return self.area_location(PACKAGING_AREA_ID, "Packaging")
+
+    def area_location(self, area_id: str, area_name: str) -> str:
+        url = join_under(self.collection_uri, f"_apis/ResourceAreas/{area_id}")
+        what = f"looking up the {area_name} service of the organization"
         response = self.transport.send(
             "GET",
             url,
@@ -121,7 +134,7 @@ class LocationService:
         )
         if response.status == 404:
             raise ServiceError(
-                f"{what}: {self.collection_uri} has no PyPI resource area (404). Check "
+                f"{what}: {self.collection_uri} has no {area_name} resource area (404). Check "
                 "System.TeamFoundationCollectionUri, and System.ServerType (Hosted or OnPremises)."
             )
         if response.status != 200:
@@ -129,7 +142,7 @@ class LocationService:
         body = self._json(response, url, what)
         location = body.get("locationUrl") if isinstance(body, dict) else None
         if not isinstance(location, str) or "://" not in location:
-            raise ServiceError(f"{what}: {url} gave no locationUrl for the PyPI area.")
+            raise ServiceError(f"{what}: {url} gave no locationUrl for the {area_name} area.")
         return location
 
     def pypi_upload_location(self, packaging_base: str) -> ApiLocation:
@@ -176,3 +189,43 @@ def feed_upload_url(base: str, location: ApiLocation, feed: str, project: str | 
         },
     )
     return join_under(base, relative)
+
+
+def build_service_identity(organization: str, project: str | None) -> str:
+    """The identity a pipeline's job token acts as, which needs rights on the feed."""
+    if project:
+        return f"{project} Build Service ({organization})"
+    return f"Project Collection Build Service ({organization})"
+
+
+def check_feed(
+    service: LocationService, feeds_base: str, feed: str, project: str | None, organization: str
+) -> str | None:
+    """Ask the Feed service whether the feed exists and the job identity can read it.
+
+    Returns a message for the user when it cannot, so that all feeds' problems can be reported
+    together; a refused token or a transport failure raises instead, as it concerns them all.
+    """
+    project_part = quote(project, safe=_URI_COMPONENT_SAFE) + "/" if project else ""
+    relative = f"{project_part}_apis/packaging/feeds/{quote(feed, safe=_URI_COMPONENT_SAFE)}"
+    url = join_under(feeds_base, relative) + f"?api-version={FEED_API_VERSION}"
+    what = f"checking feed {feed}"
+    response = service.transport.send("GET", url, service.headers(), what=what)
+    if response.status == 200:
+        return None
+    where = f"organization {organization}" + (f" (project {project})" if project else "")
+    if response.status == 404:
+        hint = (
+            f" If the feed belongs to a project, write PROJECT/{feed}."
+            if not project
+            else " Check the feed and project names (Artifacts → the feed → Connect to feed)."
+        )
+        return f"feed {feed!r} not found in {where}.{hint}"
+    if response.status == 403:
+        identity = build_service_identity(organization, project)
+        return (
+            f"feed {feed!r} in {where}: the job identity may not use it (403). Give "
+            f"'{identity}' the Feed Publisher (Contributor) role in the feed's Settings → "
+            f"Permissions; see {FEED_PERMISSIONS_DOCS}"
+        )
+    raise service._refused(response, url, what)

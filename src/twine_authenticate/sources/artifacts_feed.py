@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from functools import partial
 from typing import TYPE_CHECKING
 
-from ..azure.agent import Environment, get_variable
-from ..errors import InputError
+from ..azure.agent import Environment, get_variable, organization_of
+from ..errors import InputError, ServiceError
 from ..repository import Repository
 from ..validation import check_url
 from .job_token import JobToken
@@ -41,18 +42,45 @@ def resolve_feeds(
     token: JobToken,
     env: Environment,
     transport: Transport,
+    *,
+    verify: bool = True,
 ) -> list[Repository]:
-    """One location lookup for the run, then each feed's URL from the route template."""
-    from ..azure.location import LocationService, feed_upload_url
+    """One location lookup for the run, each feed's URL from the route template, and (unless
+    ``verify`` is off) a check that each feed exists and the job identity may use it.
+
+    Calls that do not depend on each other go out together, so the run takes two round trips
+    however many feeds it has: the resource areas, then the route and every feed check.
+    """
+    from ..azure.location import LocationService, check_feed, feed_upload_url
+    from ..transport import run_concurrently
 
     collection = collection_uri(env)
     service = LocationService(transport, collection, token)
-    base = service.packaging_base() if is_hosted(env) else collection
-    location = service.pypi_upload_location(base)
+    if not is_hosted(env):
+        packaging_base = feeds_base = collection  # on-premises, the collection serves both
+    elif verify:
+        packaging_base, feeds_base = run_concurrently([service.packaging_base, service.feeds_base])
+    else:
+        packaging_base = feeds_base = service.packaging_base()
+
+    organization = organization_of(collection)
+    checks: list[Callable[[], object]] = [lambda: service.pypi_upload_location(packaging_base)]
+    if verify:
+        checks += [
+            partial(check_feed, service, feeds_base, feed.feed, feed.project, organization)
+            for feed in feeds
+        ]
+    location, *problems = run_concurrently(checks)
+    messages = [problem for problem in problems if isinstance(problem, str)]
+    if messages:
+        raise ServiceError("\n".join(messages))
+    from ..azure.location import ApiLocation
+
+    assert isinstance(location, ApiLocation)
     return [
         Repository(
             name=feed.feed,
-            url=feed_upload_url(base, location, feed.feed, feed.project),
+            url=feed_upload_url(packaging_base, location, feed.feed, feed.project),
             username=FEED_USERNAME,
             password=token.value,
             origin="internal feed",
