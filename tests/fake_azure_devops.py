@@ -18,6 +18,7 @@ import base64
 import http.client
 import json
 import re
+import ssl
 import threading
 import time
 import uuid
@@ -130,6 +131,7 @@ class FakeAzureDevOps:
         index_credentials: tuple[str, str],
         organization: str = "contoso",
         tenant: str = "11111111-2222-3333-4444-555555555555",
+        ssl_context: ssl.SSLContext | None = None,
     ) -> None:
         self.token = token
         self.index_url = index_url.rstrip("/")
@@ -143,14 +145,20 @@ class FakeAzureDevOps:
         self.latency = 0.0
         self.serve_upload_location = True
         self._lock = threading.Lock()
+        self.in_flight = 0
+        self.max_in_flight = 0
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
+        self.scheme = "http"
+        if ssl_context is not None:
+            self._server.socket = ssl_context.wrap_socket(self._server.socket, server_side=True)
+            self.scheme = "https"
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
     # -- addresses ---------------------------------------------------------------------------
     @property
     def base_url(self) -> str:
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
+        return f"{self.scheme}://127.0.0.1:{self._server.server_address[1]}"
 
     @property
     def collection_url(self) -> str:
@@ -308,6 +316,16 @@ def _handler_for(fake: FakeAzureDevOps) -> type[BaseHTTPRequestHandler]:
                     self.command, self.path, {k.lower(): v for k, v in self.headers.items()}
                 )
             )
+            with fake._lock:
+                fake.in_flight += 1
+                fake.max_in_flight = max(fake.max_in_flight, fake.in_flight)
+            try:
+                self._handle(body, path)
+            finally:
+                with fake._lock:
+                    fake.in_flight -= 1
+
+        def _handle(self, body: bytes, path: str) -> None:
             if fake.latency:
                 time.sleep(fake.latency)
             fault = fake.take_fault(self.command, self.path)

@@ -14,7 +14,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from urllib.parse import quote, quote_plus
 
-MASK_LINE_PREFIXES = ("##vso[task.setsecret]", "::add-mask::")
+# Lines that talk to the CI itself: the agent masks or stores them, and does not show them.
+MASK_LINE_PREFIXES = ("##vso[task.setsecret]", "::add-mask::", "##vso[task.setvariable ")
 
 
 @dataclass

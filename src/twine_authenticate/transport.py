@@ -169,11 +169,13 @@ class Transport:
                     "responding. Check the URL and the network, then run again."
                 ) from None
             except OSError as error:
-                if str(error).startswith("Tunnel connection failed: 407"):
+                answer = str(error).removeprefix("Tunnel connection failed: ")
+                if answer.startswith(("407", "401")):
+                    # 407 is the standard answer; some proxies (tinyproxy) send 401.
                     raise ServiceError(
-                        f"{what}: the proxy refused its credentials (407 Proxy Authentication "
-                        "Required). Check Agent.ProxyUsername and Agent.ProxyPassword, or the "
-                        "user and password in HTTPS_PROXY."
+                        f"{what}: the proxy refused its credentials ({answer}). Check "
+                        "Agent.ProxyUsername and Agent.ProxyPassword, or the user and password "
+                        "in HTTPS_PROXY."
                     ) from None
                 failure = f"could not connect to {url} ({error.strerror or error})"
             else:
