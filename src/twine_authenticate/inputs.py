@@ -7,7 +7,7 @@ mask all of them before anything else is printed.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from .azure.agent import Environment, get_input
 from .errors import InputError
@@ -18,8 +18,7 @@ from .sources.service_connection import read_service_connection
 from .validation import check_section_name, check_unique_names, check_value
 
 
-@dataclass(frozen=True)
-class FeedReference:
+class FeedReference(NamedTuple):
     """An Azure Artifacts feed of the job's own organization: ``[project/]feed``."""
 
     feed: str
@@ -30,13 +29,12 @@ class FeedReference:
         return f"{self.project}/{self.feed}" if self.project else self.feed
 
 
-@dataclass(frozen=True)
-class Request:
+class Request(NamedTuple):
     """Everything one run was asked for, with credentials already read."""
 
     feeds: tuple[FeedReference, ...] = ()
     repositories: tuple[Repository, ...] = ()
-    job_token: JobToken | None = field(default=None)
+    job_token: JobToken | None = None
 
     def secrets(self) -> list[str]:
         values = [repository.password for repository in self.repositories]
@@ -75,8 +73,7 @@ def parse_feed_reference(text: str, what: str = "--artifact-feed") -> FeedRefere
     return FeedReference(feed=feed, project=project)
 
 
-@dataclass(frozen=True)
-class Flags:
+class Flags(NamedTuple):
     """The source flags as the CLI parsed them (each a list of raw values)."""
 
     artifact_feeds: Sequence[str] = ()

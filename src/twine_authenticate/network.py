@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from typing import NamedTuple
 from urllib.parse import quote, unquote
 
 from .azure.agent import get_variable
@@ -20,14 +20,16 @@ from .validation import check_url
 CA_VARIABLES = ("AGENT_CAINFO", "REQUESTS_CA_BUNDLE", "SSL_CERT_FILE")
 
 
-@dataclass(frozen=True)
-class Proxy:
+class Proxy(NamedTuple):
     """One proxy server: ``scheme://host:port`` and optional credentials."""
 
     url: str
     source: str
     username: str | None = None
-    password: str | None = field(default=None, repr=False)
+    password: str | None = None
+
+    def __repr__(self) -> str:
+        return f"Proxy(url={self.url!r}, source={self.source!r}, username={self.username!r})"
 
     @property
     def host_port(self) -> tuple[str, int]:
@@ -55,11 +57,10 @@ class Proxy:
         return f"{scheme}://{userinfo}@{rest}"
 
 
-@dataclass(frozen=True)
-class NetworkSettings:
+class NetworkSettings(NamedTuple):
     https_proxy: Proxy | None = None
     http_proxy: Proxy | None = None
-    bypass: Callable[[str], bool] = field(default=lambda url: False, repr=False)
+    bypass: Callable[[str], bool] = lambda url: False
     no_proxy: str = ""
     ca_file: str | None = None
     warnings: tuple[str, ...] = ()

@@ -11,8 +11,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, NamedTuple, TypeVar
 
 from .errors import ServiceError
 
@@ -24,8 +23,7 @@ TRANSIENT_STATUSES = frozenset({429, 502, 503, 504})
 T = TypeVar("T")
 
 
-@dataclass(frozen=True)
-class Response:
+class Response(NamedTuple):
     status: int
     reason: str
     headers: Mapping[str, str]
@@ -37,17 +35,18 @@ class Response:
         return json.loads(self.body.decode("utf-8-sig"))
 
 
-@dataclass(frozen=True)
-class ProxyRoute:
+class ProxyRoute(NamedTuple):
     """Where to send a request instead of its host: a proxy and its ``Proxy-Authorization``."""
 
     host: str
     port: int
-    authorization: str | None = field(default=None, repr=False)
+    authorization: str | None = None
+
+    def __repr__(self) -> str:
+        return f"ProxyRoute(host={self.host!r}, port={self.port})"
 
 
-@dataclass
-class RetryPolicy:
+class RetryPolicy(NamedTuple):
     attempts: int = 4
     backoff: float = 0.1  # first back-off; doubled each time, with full jitter
     max_backoff: float = 2.0

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Mapping
-from dataclasses import dataclass
+from typing import NamedTuple
 from urllib.parse import quote
 
 from .._version import __version__
@@ -32,8 +32,7 @@ RESOURCE_AREA_API_VERSION = "7.2-preview.1"
 _URI_COMPONENT_SAFE = "!*'()"
 
 
-@dataclass(frozen=True)
-class ApiLocation:
+class ApiLocation(NamedTuple):
     id: str
     area: str
     resource_name: str

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from ..azure.agent import Environment
 from ..errors import InputError
@@ -21,12 +21,14 @@ MISSING_TOKEN_HELP = (
 )
 
 
-@dataclass(frozen=True)
-class JobToken:
+class JobToken(NamedTuple):
     """The token and the name of the variable it came from (named in messages, never shown)."""
 
-    value: str = field(repr=False)
+    value: str
     source: str
+
+    def __repr__(self) -> str:
+        return f"JobToken(value='***', source={self.source!r})"
 
 
 def read_job_token(env: Environment) -> JobToken:

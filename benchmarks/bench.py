@@ -1,0 +1,109 @@
+"""Whole-process timings of twine-authenticate against the fake Azure DevOps on 127.0.0.1.
+
+    python benchmarks/bench.py [--runs 15]
+
+For each scenario and added latency (0 and 50 ms a request): the median wall time of the
+console script over several runs, printed beside `python -c pass` measured in the same run,
+the peak memory (max RSS) and the number of HTTP requests the fake saw per run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import compileall
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tests.fake_azure_devops import FakeAzureDevOps  # noqa: E402
+
+TOKEN = "benchmark-job-token"
+SCRIPT = str(Path(sys.executable).parent / "twine-authenticate")
+
+
+def measure(argv: Sequence[str], env: dict[str, str], runs: int) -> tuple[float, float, int]:
+    """Median seconds, max RSS in MiB, exit code of the last run."""
+    times, peaks, code = [], [], 0
+    for _ in range(runs):
+        started = time.perf_counter()
+        process = subprocess.Popen(
+            argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+        _, status, usage = os.wait4(process.pid, 0)
+        times.append(time.perf_counter() - started)
+        peaks.append(usage.ru_maxrss / 1024)
+        code = os.waitstatus_to_exitcode(status)
+    return statistics.median(times), max(peaks), code
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=15)
+    runs = parser.parse_args().runs
+
+    # Users run an installed package, whose bytecode pip compiled; do the same for src/.
+    compileall.compile_dir(str(ROOT / "src"), quiet=1)
+    fake = FakeAzureDevOps(
+        token=TOKEN, index_url="http://127.0.0.1:9/", index_credentials=("-", "-")
+    )
+    fake.start()
+    for index in range(20):
+        fake.add_feed(f"Feed{index:02}")
+    temp = Path(tempfile.mkdtemp(prefix="bench-"))
+    base_env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "TF_BUILD": "True",
+        "AGENT_TEMPDIRECTORY": str(temp),
+        "SYSTEM_SERVERTYPE": "Hosted",
+        "SYSTEM_TEAMFOUNDATIONCOLLECTIONURI": fake.collection_url,
+        "ENDPOINT_AUTH_SYSTEMVSSCONNECTION": json.dumps(
+            {"parameters": {"AccessToken": TOKEN}, "scheme": "OAuth"}
+        ),
+        "ENDPOINT_URL_c1": "https://upload.pypi.org/legacy/",
+        "ENDPOINT_DATA_c1_ENDPOINTNAME": "pypi",
+        "ENDPOINT_AUTH_c1": json.dumps(
+            {"parameters": {"apitoken": "pypi-token"}, "scheme": "Token"}
+        ),
+        "ENDPOINT_AUTH_SCHEME_c1": "Token",
+    }
+    feeds20 = ",".join(f"Feed{index:02}" for index in range(20))
+    scenarios = [
+        ("one external connection", ["--service-connection", "c1"], 0),
+        ("one internal feed", ["--artifact-feed", "Feed00"], 0),
+        ("20 internal feeds", ["--artifact-feed", feeds20], 0),
+        ("a 404 feed", ["--artifact-feed", "NoSuchFeed"], 1),
+    ]
+    print(f"{runs} runs each, medians; python {sys.version.split()[0]}, {os.cpu_count()} cores\n")
+    header = ("latency", "scenario", "median", "x pass", "peak MiB", "requests")
+    print(f"{header[0]:>7}  {header[1]:<24} " + " ".join(f"{h:>9}" for h in header[2:]))
+    for latency in (0.0, 0.05):
+        fake.latency = 0.0
+        baseline, base_peak, _ = measure([sys.executable, "-c", "pass"], base_env, runs)
+        print(
+            f"{latency * 1000:>5.0f}ms  {'python -c pass':<24} {baseline * 1000:>7.1f}ms {1:>7.2f} "
+            f"{base_peak:>9.1f} {0:>9}"
+        )
+        fake.latency = latency
+        for name, args, expected in scenarios:
+            fake.requests.clear()
+            median, peak, code = measure([SCRIPT, *args], base_env, runs)
+            assert code == expected, f"{name}: exit {code}, expected {expected}"
+            requests = len(fake.requests) / runs
+            print(
+                f"{latency * 1000:>5.0f}ms  {name:<24} {median * 1000:>7.1f}ms "
+                f"{median / baseline:>7.2f} {peak:>9.1f} {requests:>9.0f}"
+            )
+    fake.stop()
+
+
+if __name__ == "__main__":
+    main()
