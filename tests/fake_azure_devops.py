@@ -432,18 +432,21 @@ def _handler_for(fake: FakeAzureDevOps) -> type[BaseHTTPRequestHandler]:
                     reason="Not Found",
                 )
 
+        def _feed_not_found(self, feed_name: str) -> None:
+            message = f"The feed with ID '{feed_name}' doesn't exist."
+            self._send(
+                404,
+                wrapped_exception("FeedIdNotFoundException", message),
+                reason=f"Not Found - {message}",
+            )
+
         def _feed_api(self, feed_name: str, project: str | None, auth: str) -> None:
             if auth == "none":
                 self._unauthorized()
                 return
             feed = fake.find_feed(feed_name, project)
             if feed is None:
-                message = f"The feed with ID '{feed_name}' doesn't exist."
-                self._send(
-                    404,
-                    wrapped_exception("FeedIdNotFoundException", message),
-                    reason=f"Not Found - {message}",
-                )
+                self._feed_not_found(feed_name)
                 return
             if not feed.can_read:
                 message = (
@@ -492,12 +495,7 @@ def _handler_for(fake: FakeAzureDevOps) -> type[BaseHTTPRequestHandler]:
         ) -> None:
             feed = fake.find_feed(feed_name, project)
             if feed is None:
-                message = f"The feed with ID '{feed_name}' doesn't exist."
-                self._send(
-                    404,
-                    wrapped_exception("FeedIdNotFoundException", message),
-                    reason=f"Not Found - {message}",
-                )
+                self._feed_not_found(feed_name)
                 return
             if kind == "simple" and self.command == "POST":
                 self._send(
