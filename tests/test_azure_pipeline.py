@@ -210,6 +210,7 @@ def test_a_second_run_leaves_only_its_own_credentials(
     second_path = Path(job.variables["PYPIRC_PATH"])
 
     assert first.succeeded and second.succeeded, second.run.output
+    assert second.issues("warning") == [], "our own earlier file is not a foreign one"
     assert not first_path.exists() and not first_path.parent.exists()
     assert list(get_config(str(second_path))) == ["pypi", "Second"]
     assert [p.name for p in (job.agent_temp / "twineAuthenticate").iterdir()] == [

@@ -138,6 +138,8 @@ def _summary(channel: Channel, repositories: Sequence[Repository], path: Path) -
 def authenticate(args: argparse.Namespace, env: Mapping[str, str], channel: Channel) -> int:
     root = storage_root(env)
     earlier = env.get("PYPIRC_PATH")
+    # Decided now: erasing an earlier run's file also erases the marker that shows it was ours.
+    earlier_is_foreign = bool(earlier) and not is_owned(Path(earlier or ""))
     network: NetworkSettings | None = None
     checked: list[str] = []
     try:
@@ -192,7 +194,7 @@ def authenticate(args: argparse.Namespace, env: Mapping[str, str], channel: Chan
                 f"{repository.name}: credentials will be sent over plain http to "
                 f"{repository.url}; use https unless this is a trusted network."
             )
-    if earlier and not is_owned(Path(earlier)):
+    if earlier_is_foreign:
         channel.warning(
             f"PYPIRC_PATH named {earlier}, which this tool did not write; it was "
             "left untouched, and PYPIRC_PATH now names the new file."
