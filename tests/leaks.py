@@ -45,6 +45,7 @@ def secret_forms(secret: str) -> dict[str, str]:
     forms = {
         "raw": secret,
         "azure-escaped": secret.replace("%", "%AZP25").replace("\r", "%0D").replace("\n", "%0A"),
+        "github-escaped": secret.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A"),
         "json-escaped": json.dumps(secret)[1:-1],
         "url-encoded": quote(secret, safe=""),
         "form-encoded": quote_plus(secret, safe=""),

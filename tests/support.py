@@ -72,6 +72,7 @@ def run(
     cwd: Path | None = None,
     timeout: float = 120,
     allow_stdout_line: object = None,
+    record: bool = True,
 ) -> Run:
     """Run a command, record stdout and stderr for the leak check, and return them."""
     completed = subprocess.run(
@@ -85,8 +86,9 @@ def run(
     )
     name = label or " ".join(argv[:4])
     allow = allow_stdout_line if callable(allow_stdout_line) else (lambda line: False)
-    RECORDED.append(Recorded(f"{name} stdout", completed.stdout, allow))
-    RECORDED.append(Recorded(f"{name} stderr", completed.stderr))
+    if record:
+        RECORDED.append(Recorded(f"{name} stdout", completed.stdout, allow))
+        RECORDED.append(Recorded(f"{name} stderr", completed.stderr))
     return Run(argv, completed.returncode, completed.stdout, completed.stderr)
 
 

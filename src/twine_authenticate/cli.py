@@ -14,6 +14,14 @@ from ._version import __version__
 from .channels import CI_NAMES, detect_ci, open_channel
 from .channels.base import Channel
 from .channels.shell import SHELLS
+from .clients import (
+    CLIENTS,
+    ClientExport,
+    Variable,
+    parse_export_flag,
+    render_client_export,
+    select_exports,
+)
 from .errors import InputError, StorageError, TwineAuthenticateError
 from .inputs import Flags, build_request
 from .pypirc import render_pypirc
@@ -64,6 +72,21 @@ def _parser() -> argparse.ArgumentParser:
     )
     _add_channel_flags(parser)
     parser.add_argument(
+        "--export",
+        action="append",
+        default=[],
+        metavar="CLIENT[=NAME]",
+        help="also export repository NAME (default: the only one) in the variables CLIENT "
+        f"reads; CLIENT is one of {', '.join(CLIENTS)} (repeatable)",
+    )
+    parser.add_argument(
+        "--pyproject",
+        default="pyproject.toml",
+        metavar="PATH",
+        help="where to read [tool.twine-authenticate] repositories from (default "
+        "./pyproject.toml; a missing file declares none)",
+    )
+    parser.add_argument(
         "--no-verify",
         action="store_true",
         help="do not check that each internal feed exists and the job identity may use it",
@@ -91,13 +114,16 @@ def _parser() -> argparse.ArgumentParser:
 
 def _add_channel_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--ci", choices=CI_NAMES, help="force the CI channel instead of detecting it from TF_BUILD"
+        "--ci",
+        choices=CI_NAMES,
+        help="force the CI channel instead of detecting it from TF_BUILD, GITHUB_ACTIONS or "
+        "GITLAB_CI",
     )
     parser.add_argument(
         "--shell",
         choices=SHELLS,
         default="sh",
-        help="the shell the printed code is for, outside a CI (default sh)",
+        help="the shell the printed code is for, in GitLab CI or a local shell (default sh)",
     )
 
 
@@ -122,12 +148,14 @@ def _summary(channel: Channel, repositories: Sequence[Repository], path: Path) -
         )
     counts = {
         origin: sum(r.origin == origin for r in repositories)
-        for origin in ("internal feed", "service connection", "--repository")
+        for origin in ("internal feed", "service connection", "--repository", "pyproject.toml")
     }
+    declared = counts["pyproject.toml"]
     channel.info(
         f"Successfully added auth for {counts['internal feed']} internal feed(s), "
         f"{counts['service connection']} service connection(s) and {counts['--repository']} "
-        "other repositories."
+        "other repositories"
+        + (f", and {declared} declared in pyproject.toml." if declared else ".")
     )
     channel.info(f"Credentials file: {path}")
     channel.info(
@@ -135,7 +163,32 @@ def _summary(channel: Channel, repositories: Sequence[Repository], path: Path) -
     )
 
 
-def authenticate(args: argparse.Namespace, env: Mapping[str, str], channel: Channel) -> int:
+def _export_summary(channel: Channel, exports: Sequence[ClientExport], ci: str) -> None:
+    for export in exports:
+        names = ", ".join(variable.name for variable in export.variables)
+        channel.info(f"{export.client}: exported {names} for {export.repository}.")
+        channel.info(f"  Upload with: {export.command}")
+        for warning in export.warnings:
+            channel.warning(warning)
+    secret_names = [v.name for export in exports for v in export.variables if v.secret]
+    if ci == "azure" and secret_names:
+        # Azure keeps secret variables out of later steps' environments unless mapped.
+        mapping = "; ".join(f"{name}: $({name})" for name in secret_names)
+        channel.info(
+            f"{', '.join(secret_names)} are secret variables: give each step that uploads "
+            f"env: {{{mapping}}}"
+        )
+
+
+def _read_declared(path: str, env: Mapping[str, str]) -> list[Repository]:
+    from .sources.declared import read_declared_repositories
+
+    return read_declared_repositories(path, env)
+
+
+def authenticate(
+    args: argparse.Namespace, env: Mapping[str, str], channel: Channel, ci: str
+) -> int:
     root = storage_root(env)
     earlier = env.get("PYPIRC_PATH")
     # Decided now: erasing an earlier run's file also erases the marker that shows it was ours.
@@ -144,9 +197,14 @@ def authenticate(args: argparse.Namespace, env: Mapping[str, str], channel: Chan
     checked: list[str] = []
     try:
         flags = Flags(args.artifact_feed, args.service_connection, args.repository)
-        request = build_request(flags, env)
+        export_requests = [parse_export_flag(text) for text in args.export]
+        request = build_request(flags, env, _read_declared(args.pyproject, env))
         if not request.feeds and not request.repositories:
             raise InputError(NOTHING_REQUESTED)
+        selected = select_exports(
+            export_requests,
+            [feed.feed for feed in request.feeds] + [r.name for r in request.repositories],
+        )
         needs_network = bool(request.feeds) or args.verify
         if needs_network or args.export_proxy:
             # Imported only here: a run with nothing to look up pays for no HTTP machinery.
@@ -177,6 +235,8 @@ def authenticate(args: argparse.Namespace, env: Mapping[str, str], channel: Chan
         for repository in repositories:
             channel.debug(f"{repository.name}: {repository.origin} at {repository.url}")
         text = render_pypirc(repositories)
+        by_name = {repository.name: repository for repository in repositories}
+        exports = [render_client_export(c, by_name[name], env) for c, name in selected]
         erase_earlier_runs(root, earlier)
         path = write_private_file(root, text)
     except TwineAuthenticateError as error:
@@ -202,15 +262,25 @@ def authenticate(args: argparse.Namespace, env: Mapping[str, str], channel: Chan
     _summary(channel, repositories, path)
     for line in checked:
         channel.info(line)
+    variables: list[Variable] = []
     if args.export_proxy and network is not None:
         for warning in network.warnings:
             channel.warning(warning)
-        variables = network.proxy_variables()
-        if not variables:
+        proxies = network.proxy_variables()
+        if not proxies:
             channel.warning("--export-proxy: no proxy is configured, so none was exported.")
-        for name, value in variables.items():
-            channel.export(name, value)
-    channel.export("PYPIRC_PATH", str(path))
+        variables += [Variable(name, value) for name, value in proxies.items()]
+    _export_summary(channel, exports, ci)
+    variables += [variable for export in exports for variable in export.variables]
+    variables.append(Variable("PYPIRC_PATH", str(path)))
+    try:
+        for variable in variables:
+            channel.export(variable.name, variable.value, secret=variable.secret)
+    except StorageError as error:
+        # Credentials the later steps cannot find are credentials nobody will clean up.
+        erase_earlier_runs(root, str(path))
+        channel.fail(str(error))
+        return error.exit_code
     return 0
 
 
@@ -247,9 +317,12 @@ def main(
     args = (_cleanup_parser() if is_cleanup else _parser()).parse_args(
         argv[1:] if is_cleanup else argv
     )
-    channel = open_channel(
-        args.ci or detect_ci(env), env, shell=args.shell, stdout=stdout, stderr=stderr
-    )
+    ci = args.ci or detect_ci(env)
+    try:
+        channel = open_channel(ci, env, shell=args.shell, stdout=stdout, stderr=stderr)
+    except InputError as error:
+        stderr.write(f"twine-authenticate: error: {error}\n")
+        return error.exit_code
     if is_cleanup:
         return cleanup(env, channel)
-    return authenticate(args, env, channel)
+    return authenticate(args, env, channel, ci)

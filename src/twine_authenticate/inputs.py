@@ -85,9 +85,10 @@ class Flags(NamedTuple):
         return bool(self.artifact_feeds or self.service_connections or self.repositories)
 
 
-def build_request(flags: Flags, env: Environment) -> Request:
+def build_request(flags: Flags, env: Environment, declared: Sequence[Repository] = ()) -> Request:
     """Flags win; with no source flag the Azure task inputs are read, so that the same command
-    with no arguments is the body of a task."""
+    with no arguments is the body of a task. Repositories ``declared`` in the project's
+    ``pyproject.toml`` come on top of either."""
     if flags.any:
         feed_texts = split_list(flags.artifact_feeds)
         connection_ids = split_list(flags.service_connections)
@@ -112,6 +113,7 @@ def build_request(flags: Flags, env: Environment) -> Request:
     feeds = tuple(parse_feed_reference(text, feed_what) for text in feed_texts)
     repositories = [read_service_connection(connection_id, env) for connection_id in connection_ids]
     repositories += [read_repository_flag(spec, env) for spec in flags.repositories]
+    repositories += declared
     check_unique_names(
         [(feed.feed, f"feed {feed.text}") for feed in feeds]
         + [
