@@ -146,6 +146,37 @@ class IndexServer:
             return error.code, error.read()
 
 
+def make_flit_project(directory: Path, name: str, version: str = "1.0") -> Path:
+    """A tiny project every client can publish: flit builds it itself, and poetry and pdm
+    read its name and version from [project]."""
+    module = name.replace("-", "_")
+    project = directory / name
+    (project / module).mkdir(parents=True)
+    (project / module / "__init__.py").write_text(
+        f'"""A test package."""\n__version__ = "{version}"\n'
+    )
+    (project / "pyproject.toml").write_text(
+        '[build-system]\nrequires = ["flit_core>=3.4"]\nbuild-backend = "flit_core.buildapi"\n\n'
+        f'[project]\nname = "{name}"\nversion = "{version}"\ndescription = "test package"\n'
+        'requires-python = ">=3.10"\n'
+    )
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "build",
+            "--no-isolation",
+            "-q",
+            "-o",
+            str(project / "dist"),
+            str(project),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    return project
+
+
 def build_distribution(directory: Path, name: str, version: str = "1.0") -> list[Path]:
     """Build a real wheel of a tiny project with pypa/build (no isolation: offline-safe)."""
     project = directory / f"{name}-src"

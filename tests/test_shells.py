@@ -115,3 +115,23 @@ def test_posix_and_fish_quotes_are_closed(value: str) -> None:
     fish = quote_fish(value)
     body = fish[1:-1].replace("\\\\", "").replace("\\'", "")
     assert "'" not in body
+
+
+FAILING = {
+    "bash": ("bash", 'set -e; eval "$({tool})"; touch {after}'),
+    "sh": ("dash", 'set -e; eval "$({tool})"; touch {after}'),
+    "zsh": ("zsh", 'set -e; eval "$({tool})"; touch {after}'),
+    "fish": ("fish", "{tool} | source; and touch {after}"),
+}
+
+
+@pytest.mark.parametrize("shell", sorted(FAILING))
+def test_a_failed_run_stops_the_script_that_evals_it(tmp_path: Path, shell: str) -> None:
+    # Without this, `eval` of empty output succeeds and the script uploads with no credentials.
+    program, template = FAILING[shell]
+    after = tmp_path / "went-on"
+    tool = f"{VENV_BIN}/twine-authenticate --shell {shell} --repository x=https://x.example/"
+    result = run([program, "-c", template.format(tool=tool, after=after)], base_env(tmp_path))
+    assert result.returncode != 0
+    assert "TWINE_AUTHENTICATE_X_PASSWORD" in result.stderr
+    assert not after.exists(), f"the {program} script went on after the failure"

@@ -9,6 +9,9 @@ from typing import TextIO
 SHELLS = ("bash", "zsh", "sh", "fish", "pwsh")
 
 
+FAILED_CODE = {"pwsh": "throw 'twine-authenticate failed: see its message above'"}
+
+
 def quote_posix(value: str) -> str:
     """Single quotes keep everything literal; a quote itself is closed, escaped, reopened."""
     return "'" + value.replace("'", "'\\''") + "'"
@@ -59,3 +62,7 @@ class ShellChannel:
 
     def fail(self, message: str) -> None:
         self.info(f"twine-authenticate: error: {message}")
+        # `eval "$(twine-authenticate ...)"` would otherwise succeed on empty code, and a
+        # `set -e` script would go on to upload without credentials.
+        self.out.write(FAILED_CODE.get(self.shell, "false") + "\n")
+        self.out.flush()

@@ -1,0 +1,277 @@
+"""The ready-made integrations and the README's CI examples, executed.
+
+Each CI's own expansion is done here the way that CI documents it (GitHub's ``${{ }}``
+expressions, Azure's template parameters and ``$(macro)`` syntax, GitLab's ``extends`` and
+variable references); the scripts then run for real in bash, the tool in them writes its
+credentials, and a real client uploads into pypiserver.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from tests.fake_azure_devops import FakeAzureDevOps
+from tests.github_runner import GitHubJob
+from tests.pipeline import AzureAgentJob
+from tests.readme_examples import example
+from tests.support import (
+    IndexServer,
+    base_env,
+    make_flit_project,
+    new_secret,
+    register_secret,
+    run,
+)
+
+ROOT = Path(__file__).resolve().parent.parent
+GITLAB_INCLUDE = "integrations/gitlab/twine-authenticate.gitlab-ci.yml"
+AZURE_TEMPLATE = "integrations/azure-pipelines/twine-authenticate.yml"
+
+
+def read_back(server: IndexServer, name: str, files: list[str]) -> None:
+    status, page = server.get(f"/simple/{name}/", "uploader", server.users["uploader"])
+    assert status == 200, f"{name} was not uploaded"
+    assert all(file in page.decode() for file in files), (files, page)
+
+
+# --- GitHub Actions -------------------------------------------------------------------------
+
+_EXPRESSION = re.compile(r"\$\{\{\s*([\w.-]+)\s*\}\}")
+
+
+def github_expand(text: str, contexts: Mapping[str, Mapping[str, str]]) -> str:
+    """``${{ context.name }}``; a missing name is the empty string, as on GitHub."""
+
+    def value(match: re.Match[str]) -> str:
+        context, _, name = match[1].partition(".")
+        return contexts.get(context, {}).get(name, "")
+
+    return _EXPRESSION.sub(value, text)
+
+
+def run_composite_action(
+    job: GitHubJob, with_: Mapping[str, str], step_env: Mapping[str, str], contexts: Any
+) -> list[Any]:
+    action = yaml.safe_load((ROOT / "action.yml").read_text())
+    assert action["runs"]["using"] == "composite"
+    inputs = {name: spec.get("default", "") for name, spec in action["inputs"].items()}
+    unknown = set(with_) - set(inputs)
+    assert not unknown, f"action.yml has no input {unknown}"
+    inputs.update(with_)
+    steps = []
+    for step in action["runs"]["steps"]:
+        context = {**contexts, "inputs": inputs, "github": {"action_path": str(ROOT)}}
+        env = {key: github_expand(str(value), context) for key, value in step["env"].items()}
+        env["GITHUB_ACTION_PATH"] = str(ROOT)
+        assert step["shell"] == "bash"
+        # GitHub runs `shell: bash` as `bash --noprofile --norc -eo pipefail {0}`.
+        argv = ["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", step["run"]]
+        steps.append(job.step(argv, {**step_env, **env}, label="action.yml"))
+    return steps
+
+
+def test_the_readme_workflow_publishes_with_the_action(
+    tmp_path: Path, index_server: IndexServer, package_name: str
+) -> None:
+    project = make_flit_project(tmp_path / "work", package_name)
+    files = sorted(path.name for path in (project / "dist").iterdir())
+    contexts = {
+        "vars": {"INDEX_URL": index_server.url, "INDEX_USER": "uploader"},
+        "secrets": {"INDEX_TOKEN": index_server.users["uploader"]},
+    }
+    workflow = yaml.safe_load(example("github-workflow"))
+    job = GitHubJob(project, base_env(tmp_path))
+    # Stand-ins: the checkout and build steps' results are the project built above.
+    stand_ins = {"Check out", "Build"}
+    for step in workflow["jobs"]["publish"]["steps"]:
+        if step["name"] in stand_ins:
+            continue
+        env = {k: github_expand(str(v), contexts) for k, v in step.get("env", {}).items()}
+        if "uses" in step:
+            assert step["uses"].split("@")[0].endswith("/twine-authenticate")
+            with_ = {k: github_expand(str(v), contexts) for k, v in step["with"].items()}
+            results = run_composite_action(job, with_, env, contexts)
+            assert all(result.succeeded for result in results), [r.log for r in results]
+            assert job.masks, "the password must be masked"
+        else:
+            result = job.step(["bash", "-eo", "pipefail", "-c", step["run"]], env)
+            assert result.succeeded, result.log[-20:]
+    read_back(index_server, package_name, files)
+
+
+def test_the_action_turns_every_input_into_its_flag(tmp_path: Path) -> None:
+    secret = new_secret("action inputs")
+    job = GitHubJob(tmp_path, base_env(tmp_path))
+    (tmp_path / "project.toml").write_text(
+        "[[tool.twine-authenticate.repositories]]\nname = 'declared'\n"
+        "url = 'https://declared.example/'\npassword-env = 'DECLARED_TOKEN'\n"
+    )
+    with_ = {
+        "repository": "  one=https://one.example/\n\ntwo=https://two.example/  \n",
+        "export": "uv=one\nflit=two  poetry=declared",
+        "pyproject": "project.toml",
+        "timeout": "3",
+    }
+    env = {
+        "TWINE_AUTHENTICATE_ONE_PASSWORD": secret,
+        "TWINE_AUTHENTICATE_TWO_PASSWORD": secret,
+        "DECLARED_TOKEN": secret,
+    }
+    (step,) = run_composite_action(job, with_, env, {})
+    assert step.succeeded, step.log
+    assert job.env["UV_PUBLISH_URL"] == "https://one.example/"
+    assert job.env["FLIT_INDEX_URL"] == "https://two.example/"
+    assert job.env["POETRY_REPOSITORIES_DECLARED_URL"] == "https://declared.example/"
+
+
+# --- Azure Pipelines ------------------------------------------------------------------------
+
+_MACRO = re.compile(r"\$\((\w[\w.]*)\)")
+_PARAMETER = re.compile(r"\$\{\{\s*parameters\.(\w+)\s*\}\}")
+
+
+def azure_macros(job: AzureAgentJob, text: str, access_token: str) -> str:
+    """``$(Name)`` from the job's variables, secret ones included; unknown ones stay as written.
+    (The job token is given apart: a script step gets it only through such a mapping.)"""
+    values = {"System.AccessToken": access_token, **job.variables, **job.secret_variables}
+    return _MACRO.sub(lambda m: values.get(m[1], m[0]), text)
+
+
+def expand_azure_template(path: Path, given: Mapping[str, Any]) -> list[dict[str, Any]]:
+    template = yaml.safe_load(path.read_text())
+    parameters = {p["name"]: p.get("default") for p in template["parameters"]}
+    assert not set(given) - set(parameters), f"unknown parameters {set(given) - set(parameters)}"
+    parameters.update(given)
+
+    def render(value: Any) -> str:
+        return str(value)  # Azure renders booleans as True/False
+
+    steps = []
+    for step in template["steps"]:
+        env: dict[str, str] = {}
+        for key, value in step.get("env", {}).items():
+            if key.startswith("${{ each"):
+                env.update({k: str(v) for k, v in parameters["env"].items()})
+                continue
+            env[key] = _PARAMETER.sub(lambda m: render(parameters[m[1]]), str(value))
+        steps.append({**step, "env": env})
+    return steps
+
+
+def test_the_readme_azure_template_example_publishes(
+    fake_devops: FakeAzureDevOps, index_server: IndexServer, tmp_path: Path, package_name: str
+) -> None:
+    fake_devops.add_feed("MyFeed", project="MyProject")
+    project = make_flit_project(tmp_path / "work", package_name)
+    files = sorted(path.name for path in (project / "dist").iterdir())
+    job = AzureAgentJob(tmp_path / "job", collection_url=fake_devops.collection_url)
+    pipeline = yaml.safe_load(example("azure-template"))
+    for step in pipeline["steps"]:
+        if "template" in step:
+            path, _, repository = step["template"].partition("@")
+            assert repository == pipeline["resources"]["repositories"][0]["repository"]
+            for inner in expand_azure_template(ROOT / path, step.get("parameters", {})):
+                env = {k: azure_macros(job, v, fake_devops.token) for k, v in inner["env"].items()}
+                result = job.script_step(inner["bash"], env, cwd=project)
+                assert result.succeeded, "\n".join(job.log[-20:])
+            assert "UV_PUBLISH_PASSWORD" in job.secret_variables
+            assert "UV_PUBLISH_PASSWORD: $(UV_PUBLISH_PASSWORD)" in "\n".join(job.log)
+        else:
+            env = {
+                k: azure_macros(job, str(v), fake_devops.token)
+                for k, v in step.get("env", {}).items()
+            }
+            result = job.script_step(step["script"], env, cwd=project)
+            assert result.succeeded, "\n".join(job.log[-20:])
+    read_back(index_server, package_name, files)
+    assert [upload.feed for upload in fake_devops.uploads] == ["MyFeed"] * len(files)
+    assert not Path(job.variables["PYPIRC_PATH"]).exists(), "the cleanup step removes the file"
+
+
+def test_a_secret_variable_reaches_no_step_that_does_not_map_it(
+    fake_devops: FakeAzureDevOps, tmp_path: Path
+) -> None:
+    fake_devops.add_feed("MyFeed", project="MyProject")
+    job = AzureAgentJob(tmp_path / "job", collection_url=fake_devops.collection_url)
+    (inner,) = expand_azure_template(
+        ROOT / AZURE_TEMPLATE, {"artifactFeeds": "MyProject/MyFeed", "exports": "twine"}
+    )
+    env = {k: azure_macros(job, v, fake_devops.token) for k, v in inner["env"].items()}
+    assert job.script_step(inner["bash"], env).succeeded
+    unmapped = job.script_step('test -z "${TWINE_PASSWORD:-}" && test -n "$TWINE_USERNAME"')
+    assert unmapped.succeeded, "a secret variable must not reach an unmapped step"
+
+
+# --- GitLab CI ------------------------------------------------------------------------------
+
+_GITLAB_REFERENCE = re.compile(r"\$(?:\{(\w+)\}|(\w+))")
+
+
+def gitlab_expand(text: str, env: Mapping[str, str]) -> str:
+    return _GITLAB_REFERENCE.sub(lambda m: env.get(m[1] or m[2], ""), text)
+
+
+def gitlab_job_script(
+    pipeline: Mapping[str, Any], job_name: str, env: dict[str, str], project_variables: set[str]
+) -> str:
+    """Merge ``extends`` (the included hidden job, then the job), expand ``variables`` in
+    order (settings variables win over the file's), and join before_script and script the
+    way the runner runs them: one shell session."""
+    job = pipeline[job_name]
+    base: dict[str, Any] = {}
+    for include in pipeline.get("include", []):
+        source = include.get("remote") or include.get("local")
+        assert source.endswith(GITLAB_INCLUDE), source
+        base.update(yaml.safe_load((ROOT / GITLAB_INCLUDE).read_text()))
+    parent = base[job["extends"]]
+    variables = {**parent.get("variables", {}), **job.get("variables", {})}
+    for name, value in variables.items():
+        if name not in project_variables:
+            env[name] = gitlab_expand(str(value), env)
+    lines = job.get("before_script", parent.get("before_script", [])) + job["script"]
+    return "\n".join(lines)
+
+
+def test_the_readme_gitlab_example_publishes_and_warns(
+    tmp_path: Path, index_server: IndexServer, package_name: str
+) -> None:
+    project = make_flit_project(tmp_path / "work", package_name)
+    files = sorted(path.name for path in (project / "dist").iterdir())
+    job_token = register_secret("CI_JOB_TOKEN", "glcbt-" + new_secret("job token")[:20])
+    index_server.add_user("gitlab-ci-token", job_token)
+    env = base_env(
+        tmp_path,
+        GITLAB_CI="true",
+        CI="true",
+        CI_JOB_TOKEN=job_token,
+        CI_API_V4_URL="https://gitlab.example.com/api/v4",
+        CI_PROJECT_ID="42",
+        # A project (settings) variable: it wins over the file's INDEX_URL.
+        INDEX_URL=index_server.url,
+    )
+    script = gitlab_job_script(yaml.safe_load(example("gitlab-ci")), "publish", env, {"INDEX_URL"})
+    before = set(project.iterdir())
+
+    result = run(["bash", "-eo", "pipefail", "-c", script], env, cwd=project, timeout=300)
+
+    assert result.returncode == 0, result.output[-3000:]
+    status, page = index_server.get(f"/simple/{package_name}/", "gitlab-ci-token", job_token)
+    assert status == 200 and all(file in page.decode() for file in files)
+    assert "GitLab CI cannot mask values created during a job" in result.stderr
+    assert set(project.iterdir()) == before, "nothing, no dotenv file, written in the project"
+
+
+def test_gitlab_warns_only_when_secrets_are_exported(tmp_path: Path) -> None:
+    env = base_env(tmp_path, GITLAB_CI="true", TWINE_AUTHENTICATE_X_PASSWORD=new_secret("gl"))
+    tool = "python -m twine_authenticate --repository x=https://x.example/"
+    quiet = run(["bash", "-ec", f'eval "$({tool})"; test -n "$PYPIRC_PATH"'], env)
+    assert quiet.returncode == 0, quiet.stderr
+    assert "cannot mask" not in quiet.stderr
+    loud = run(["bash", "-ec", f'eval "$({tool} --export twine)"; test -n "$TWINE_PASSWORD"'], env)
+    assert loud.returncode == 0, loud.stderr
+    assert loud.stderr.count("cannot mask") == 1
