@@ -135,5 +135,5 @@ def test_client_traps_are_reported(tmp_path: Path) -> None:
     )
     assert other.returncode == 0
     assert "MATURIN_PYPI_TOKEN" not in other.stdout
-    assert "warning: MATURIN_PYPI_TOKEN already set" in other.stderr
-    assert "warning: UV_PUBLISH_TOKEN already set" in other.stderr
+    assert "warning: MATURIN_PYPI_TOKEN is already set" in other.stderr
+    assert "warning: UV_PUBLISH_TOKEN is already set" in other.stderr

@@ -33,6 +33,11 @@ GITLAB_INCLUDE = "integrations/gitlab/twine-authenticate.gitlab-ci.yml"
 AZURE_TEMPLATE = "integrations/azure-pipelines/twine-authenticate.yml"
 
 
+def built_project(tmp_path: Path, name: str) -> tuple[Path, list[str]]:
+    project = make_flit_project(tmp_path / "work", name)
+    return project, sorted(path.name for path in (project / "dist").iterdir())
+
+
 def read_back(server: IndexServer, name: str, files: list[str]) -> None:
     status, page = server.get(f"/simple/{name}/", "uploader", server.users["uploader"])
     assert status == 200, f"{name} was not uploaded"
@@ -78,8 +83,7 @@ def run_composite_action(
 def test_the_readme_workflow_publishes_with_the_action(
     tmp_path: Path, index_server: IndexServer, package_name: str
 ) -> None:
-    project = make_flit_project(tmp_path / "work", package_name)
-    files = sorted(path.name for path in (project / "dist").iterdir())
+    project, files = built_project(tmp_path, package_name)
     contexts = {
         "vars": {"INDEX_URL": index_server.url, "INDEX_USER": "uploader"},
         "secrets": {"INDEX_TOKEN": index_server.users["uploader"]},
@@ -167,8 +171,7 @@ def test_the_readme_azure_template_example_publishes(
     fake_devops: FakeAzureDevOps, index_server: IndexServer, tmp_path: Path, package_name: str
 ) -> None:
     fake_devops.add_feed("MyFeed", project="MyProject")
-    project = make_flit_project(tmp_path / "work", package_name)
-    files = sorted(path.name for path in (project / "dist").iterdir())
+    project, files = built_project(tmp_path, package_name)
     job = AzureAgentJob(tmp_path / "job", collection_url=fake_devops.collection_url)
     pipeline = yaml.safe_load(example("azure-template"))
     for step in pipeline["steps"]:
@@ -240,8 +243,7 @@ def gitlab_job_script(
 def test_the_readme_gitlab_example_publishes_and_warns(
     tmp_path: Path, index_server: IndexServer, package_name: str
 ) -> None:
-    project = make_flit_project(tmp_path / "work", package_name)
-    files = sorted(path.name for path in (project / "dist").iterdir())
+    project, files = built_project(tmp_path, package_name)
     job_token = register_secret("CI_JOB_TOKEN", "glcbt-" + new_secret("job token")[:20])
     index_server.add_user("gitlab-ci-token", job_token)
     env = base_env(
@@ -275,3 +277,20 @@ def test_gitlab_warns_only_when_secrets_are_exported(tmp_path: Path) -> None:
     loud = run(["bash", "-ec", f'eval "$({tool} --export twine)"; test -n "$TWINE_PASSWORD"'], env)
     assert loud.returncode == 0, loud.stderr
     assert loud.stderr.count("cannot mask") == 1
+
+
+def test_the_readme_azure_script_example_publishes(
+    fake_devops: FakeAzureDevOps, index_server: IndexServer, tmp_path: Path, package_name: str
+) -> None:
+    fake_devops.add_feed("MyFeed", project="MyProject")
+    project, files = built_project(tmp_path, package_name)
+    job = AzureAgentJob(tmp_path / "job", collection_url=fake_devops.collection_url)
+    for step in yaml.safe_load(example("azure-script"))["steps"]:
+        env = {
+            k: azure_macros(job, str(v), fake_devops.token) for k, v in step.get("env", {}).items()
+        }
+        script = azure_macros(job, step["script"], fake_devops.token)
+        result = job.script_step(script, env, cwd=project)
+        assert result.succeeded, "\n".join(job.log[-20:])
+    read_back(index_server, package_name, files)
+    assert not Path(job.variables["PYPIRC_PATH"]).exists(), "the cleanup step removes the file"

@@ -110,122 +110,97 @@ def select_exports(
     return chosen
 
 
-def _set_elsewhere(env: Mapping[str, str], names: Sequence[str], why: str) -> tuple[str, ...]:
-    present = [name for name in names if env.get(name)]
-    if not present:
-        return ()
-    return (f"{' and '.join(present)} already set in this environment {why}; unset it.",)
+class ClientVariables(NamedTuple):
+    """Where one client reads the URL, username and password, how to run it, and the traps."""
+
+    url: str
+    username: str
+    password: str
+    command: str
+    # Variables that, already set in the job, would win over or clash with the exported ones.
+    rivals: tuple[str, ...] = ()
+    note: str = ""
+
+
+CLIENT_VARIABLES = {
+    "twine": ClientVariables(
+        "TWINE_REPOSITORY_URL",
+        "TWINE_USERNAME",
+        "TWINE_PASSWORD",
+        "twine upload dist/*",
+        note="twine: TWINE_REPOSITORY_URL, TWINE_USERNAME and TWINE_PASSWORD now apply to every "
+        "twine upload in this job, and win over -r and --config-file.",
+    ),
+    # Never UV_PUBLISH_TOKEN: it forces the username __token__, which some indexes (JFrog)
+    # refuse; the username travels as given.
+    "uv": ClientVariables(
+        "UV_PUBLISH_URL",
+        "UV_PUBLISH_USERNAME",
+        "UV_PUBLISH_PASSWORD",
+        "uv publish dist/*",
+        rivals=("UV_PUBLISH_TOKEN", "UV_PUBLISH_INDEX"),
+    ),
+    # With the user given, hatch never reads ~/.pypirc (whose '%' its parser chokes on).
+    "hatch": ClientVariables(
+        "HATCH_INDEX_REPO",
+        "HATCH_INDEX_USER",
+        "HATCH_INDEX_AUTH",
+        "hatch publish --no-prompt dist/*",
+    ),
+    # Both username and password: without them pdm tries Trusted Publishing on any host.
+    "pdm": ClientVariables(
+        "PDM_PUBLISH_REPO", "PDM_PUBLISH_USERNAME", "PDM_PUBLISH_PASSWORD", "pdm publish --no-build"
+    ),
+    # flit needs a username even for tokens; ours is always set (__token__ by default).
+    "flit": ClientVariables(
+        "FLIT_INDEX_URL",
+        "FLIT_USERNAME",
+        "FLIT_PASSWORD",
+        "flit publish  (without --repository, which flit refuses beside FLIT_INDEX_URL)",
+    ),
+    "maturin": ClientVariables(
+        "MATURIN_REPOSITORY_URL",
+        "MATURIN_USERNAME",
+        "MATURIN_PASSWORD",
+        "maturin upload dist/*",
+        rivals=("MATURIN_PYPI_TOKEN",),
+    ),
+}
+
+
+def _poetry_variables(name: str) -> ClientVariables:
+    key = poetry_key(name)
+    return ClientVariables(
+        f"POETRY_REPOSITORIES_{key}_URL",
+        f"POETRY_HTTP_BASIC_{key}_USERNAME",
+        f"POETRY_HTTP_BASIC_{key}_PASSWORD",
+        f"poetry publish -r {key.lower().replace('_', '-')}",
+        rivals=(f"POETRY_PYPI_TOKEN_{key}",),
+    )
 
 
 def render_client_export(
     client: str, repository: Repository, env: Mapping[str, str]
 ) -> ClientExport:
     """The variables ``client`` needs to upload to ``repository``, and how to run it."""
-    url, username, password = repository.url, repository.username, repository.password
-    is_pypi = url in PYPI_UPLOAD_URLS
-    if client == "twine":
-        return ClientExport(
-            client,
-            repository.name,
-            (
-                Variable("TWINE_REPOSITORY_URL", url),
-                Variable("TWINE_USERNAME", username),
-                Variable("TWINE_PASSWORD", password, secret=True),
-            ),
-            "twine upload dist/*",
-            (
-                "twine: TWINE_REPOSITORY_URL, TWINE_USERNAME and TWINE_PASSWORD now apply to "
-                "every twine upload in this job, and win over -r and --config-file.",
-            ),
-        )
-    if client == "uv":
-        # Never UV_PUBLISH_TOKEN: it forces the username __token__, which some indexes
-        # (JFrog) refuse; the username travels as given.
-        return ClientExport(
-            client,
-            repository.name,
-            (
-                Variable("UV_PUBLISH_URL", url),
-                Variable("UV_PUBLISH_USERNAME", username),
-                Variable("UV_PUBLISH_PASSWORD", password, secret=True),
-            ),
-            "uv publish dist/*",
-            _set_elsewhere(
-                env,
-                ("UV_PUBLISH_TOKEN", "UV_PUBLISH_INDEX"),
-                "would conflict with the exported UV_PUBLISH_* credentials",
-            ),
-        )
-    if client == "poetry":
-        key = poetry_key(repository.name)
-        poetry_name = key.lower().replace("_", "-")
-        return ClientExport(
-            client,
-            repository.name,
-            (
-                Variable(f"POETRY_REPOSITORIES_{key}_URL", url),
-                Variable(f"POETRY_HTTP_BASIC_{key}_USERNAME", username),
-                Variable(f"POETRY_HTTP_BASIC_{key}_PASSWORD", password, secret=True),
-            ),
-            f"poetry publish -r {poetry_name}",
-            _set_elsewhere(
-                env,
-                (f"POETRY_PYPI_TOKEN_{key}",),
-                f"wins over the exported http-basic credentials of {poetry_name}",
-            ),
-        )
-    if client == "hatch":
-        # With the user given, hatch never reads ~/.pypirc (whose '%' its parser chokes on).
-        return ClientExport(
-            client,
-            repository.name,
-            (
-                Variable("HATCH_INDEX_REPO", url),
-                Variable("HATCH_INDEX_USER", username),
-                Variable("HATCH_INDEX_AUTH", password, secret=True),
-            ),
-            "hatch publish --no-prompt dist/*",
-        )
-    if client == "pdm":
-        # Both username and password: without them pdm tries Trusted Publishing on any host.
-        return ClientExport(
-            client,
-            repository.name,
-            (
-                Variable("PDM_PUBLISH_REPO", url),
-                Variable("PDM_PUBLISH_USERNAME", username),
-                Variable("PDM_PUBLISH_PASSWORD", password, secret=True),
-            ),
-            "pdm publish --no-build",
-        )
-    if client == "flit":
-        # flit needs a username even for tokens; ours is always set (__token__ by default).
-        return ClientExport(
-            client,
-            repository.name,
-            (
-                Variable("FLIT_INDEX_URL", url),
-                Variable("FLIT_USERNAME", username),
-                Variable("FLIT_PASSWORD", password, secret=True),
-            ),
-            "flit publish  (without --repository, which flit refuses beside FLIT_INDEX_URL)",
-        )
-    if client == "maturin":
-        variables = [
-            Variable("MATURIN_REPOSITORY_URL", url),
-            Variable("MATURIN_USERNAME", username),
-            Variable("MATURIN_PASSWORD", password, secret=True),
-        ]
+    spec = _poetry_variables(repository.name) if client == "poetry" else CLIENT_VARIABLES[client]
+    variables = [
+        Variable(spec.url, repository.url),
+        Variable(spec.username, repository.username),
+        Variable(spec.password, repository.password, secret=True),
+    ]
+    rivals = spec.rivals
+    if client == "maturin" and repository.url in PYPI_UPLOAD_URLS:
         # For PyPI's own URLs maturin prefers ~/.pypirc's [pypi]/[testpypi] credentials to
         # MATURIN_USERNAME/PASSWORD; MATURIN_PYPI_TOKEN is the one thing that beats them.
-        if is_pypi and username == "__token__":
-            variables.append(Variable("MATURIN_PYPI_TOKEN", password, secret=True))
-        warnings = _set_elsewhere(
-            env,
-            () if is_pypi else ("MATURIN_PYPI_TOKEN",),
-            "wins over the exported MATURIN_USERNAME and MATURIN_PASSWORD",
-        )
-        return ClientExport(
-            client, repository.name, tuple(variables), "maturin upload dist/*", warnings
-        )
-    raise InputError(f"--export: unknown client {client!r}.")  # pragma: no cover - parsed
+        rivals = ()
+        if repository.username == "__token__":
+            variables.append(Variable("MATURIN_PYPI_TOKEN", repository.password, secret=True))
+    warnings = [spec.note] if spec.note else []
+    warnings += [
+        f"{name} is already set in this environment and would win over or clash with the "
+        f"exported {spec.password}; unset it."
+        for name in rivals
+        if env.get(name)
+    ]
+    return ClientExport(client, repository.name, tuple(variables), spec.command, tuple(warnings))
