@@ -23,7 +23,7 @@ def escape_data(value: str) -> str:
 def neutralize(message: str) -> str:
     """A plain log line must not be read as a workflow command, whatever a name in it holds:
     the runner treats a line as a command when, trimmed, it starts with ``::``."""
-    lines = escape_data(message).split("%0A")
+    lines = message.splitlines() or [""]
     return "\n".join(f"| {line}" if line.lstrip().startswith("::") else line for line in lines)
 
 
