@@ -87,7 +87,7 @@ CLASH = ["--repository", "internal=https://flag.example/"]
             "'url' is missing",
         ),
         ("[tool.twine-authenticate]\nrepositories = 3\n", [], "array of tables"),
-        ("[tool.twine-authenticate\n", [], "not valid TOML"),
+        ("[tool.twine-authenticate]\nrepositories = [\n", [], "not valid TOML"),
     ],
 )
 def test_bad_declarations_are_refused(
@@ -114,3 +114,22 @@ def test_a_project_without_the_table_is_not_parsed(tmp_path: Path) -> None:
     env = base_env(tmp_path, TWINE_AUTHENTICATE_X_PASSWORD=new_secret("x"))
     result = run_tool(["--repository", "x=https://x.example/"], env, cwd=tmp_path)
     assert result.returncode == 0, result.stderr
+
+
+def test_a_project_named_twine_authenticate_is_not_a_declaration(tmp_path: Path) -> None:
+    # Invalid TOML that only names the project: the cheap check must not send it to the parser.
+    (tmp_path / "pyproject.toml").write_text('name = "twine-authenticate"\n[oops\n')
+    env = base_env(tmp_path, TWINE_AUTHENTICATE_X_PASSWORD=new_secret("x"))
+    result = run_tool(["--repository", "x=https://x.example/"], env, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+
+
+def test_the_quoted_table_name_is_read_too(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool."twine-authenticate"]\nrepositories = [{name = "q", url = "https://q.example/",'
+        ' password-env = "Q_TOKEN"}]\n'
+    )
+    env = base_env(tmp_path, Q_TOKEN=new_secret("quoted"))
+    result = run_tool([], env, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "and 1 declared in pyproject.toml" in result.stderr

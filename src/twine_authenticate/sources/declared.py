@@ -23,6 +23,11 @@ from ..validation import check_section_name, check_url, check_value
 TABLE = "twine-authenticate"
 ORIGIN = "pyproject.toml"
 KEYS = {"name", "url", "username", "password-env"}
+TABLE_MARKERS = tuple(
+    f"{table}{after}".encode()
+    for table in (TABLE, f'"{TABLE}"')
+    for after in (".", "]", " .", " ]")
+)
 
 
 def _load_toml(data: bytes, path: str) -> dict[str, Any]:
@@ -46,8 +51,10 @@ def read_declared_repositories(path: str, env: Mapping[str, str]) -> list[Reposi
         return []
     except OSError as error:
         raise InputError(f"cannot read {path}: {error.strerror}.") from None
-    # Most projects do not use the table: skip the TOML parser (and its import) for them.
-    if TABLE.encode() not in data:
+    # Most projects do not use the table: skip the TOML parser (and its import) unless the
+    # file has a header or dotted key naming it ([tool.twine-authenticate], its
+    # [[...repositories]], or the quoted forms). A project's own name does not count.
+    if not any(marker in data for marker in TABLE_MARKERS):
         return []
     table = _load_toml(data, path).get("tool", {}).get(TABLE)
     if table is None:
