@@ -30,13 +30,15 @@ TOKEN = "benchmark-job-token"
 SCRIPT = str(Path(sys.executable).parent / "twine-authenticate")
 
 
-def measure(argv: Sequence[str], env: dict[str, str], runs: int) -> tuple[float, float, int]:
+def measure(
+    argv: Sequence[str], env: dict[str, str], runs: int, cwd: Path | None = None
+) -> tuple[float, float, int]:
     """Median seconds, max RSS in MiB, exit code of the last run."""
     times, peaks, code = [], [], 0
     for _ in range(runs):
         started = time.perf_counter()
         process = subprocess.Popen(
-            argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+            argv, env=env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
         )
         _, status, usage = os.wait4(process.pid, 0)
         times.append(time.perf_counter() - started)
@@ -74,13 +76,26 @@ def main() -> None:
             {"parameters": {"apitoken": "pypi-token"}, "scheme": "Token"}
         ),
         "ENDPOINT_AUTH_SCHEME_c1": "Token",
+        "DECLARED_TOKEN": "declared-token",
     }
+    # A project that declares a repository in pyproject.toml, and one that does not.
+    declaring = temp / "declaring"
+    declaring.mkdir()
+    (declaring / "pyproject.toml").write_text(
+        '[project]\nname = "app"\n\n[[tool.twine-authenticate.repositories]]\n'
+        'name = "declared"\nurl = "https://declared.example/"\npassword-env = "DECLARED_TOKEN"\n'
+    )
+    plain = temp / "plain"
+    plain.mkdir()
+    (plain / "pyproject.toml").write_text('[project]\nname = "app"\nversion = "1.0"\n')
     feeds20 = ",".join(f"Feed{index:02}" for index in range(20))
     scenarios = [
-        ("one external connection", ["--service-connection", "c1"], 0),
-        ("one internal feed", ["--artifact-feed", "Feed00"], 0),
-        ("20 internal feeds", ["--artifact-feed", feeds20], 0),
-        ("a 404 feed", ["--artifact-feed", "NoSuchFeed"], 1),
+        ("one external connection", ["--service-connection", "c1"], 0, plain),
+        ("external + --export uv", ["--service-connection", "c1", "--export", "uv"], 0, plain),
+        ("declared in pyproject", [], 0, declaring),
+        ("one internal feed", ["--artifact-feed", "Feed00"], 0, plain),
+        ("20 internal feeds", ["--artifact-feed", feeds20], 0, plain),
+        ("a 404 feed", ["--artifact-feed", "NoSuchFeed"], 1, plain),
     ]
     print(f"{runs} runs each, medians; python {sys.version.split()[0]}, {os.cpu_count()} cores\n")
     header = ("latency", "scenario", "median", "x pass", "peak MiB", "requests")
@@ -93,9 +108,9 @@ def main() -> None:
             f"{base_peak:>9.1f} {0:>9}"
         )
         fake.latency = latency
-        for name, args, expected in scenarios:
+        for name, args, expected, cwd in scenarios:
             fake.requests.clear()
-            median, peak, code = measure([SCRIPT, *args], base_env, runs)
+            median, peak, code = measure([SCRIPT, *args], base_env, runs, cwd)
             assert code == expected, f"{name}: exit {code}, expected {expected}"
             requests = len(fake.requests) / runs
             print(
