@@ -16,7 +16,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tests.support import VENV_BIN, base_env, register_secret, run
+from tests.support import VENV_BIN, base_env, register_secret, run, run_tool
 from twine_authenticate.channels.shell import export_line, quote_fish, quote_posix, quote_pwsh
 
 AWKWARD = [
@@ -135,3 +135,11 @@ def test_a_failed_run_stops_the_script_that_evals_it(tmp_path: Path, shell: str)
     assert result.returncode != 0
     assert "TWINE_AUTHENTICATE_X_PASSWORD" in result.stderr
     assert not after.exists(), f"the {program} script went on after the failure"
+
+
+def test_a_failed_run_throws_in_powershell(tmp_path: Path) -> None:
+    tool = ["--shell", "pwsh", "--repository", "x=https://x.example/"]
+    result = run_tool(tool, base_env(tmp_path))
+    assert result.returncode == 2
+    # Piped into Invoke-Expression, a throw is a terminating error: the script stops there.
+    assert result.stdout.startswith("throw ") and "$" not in result.stdout
