@@ -122,3 +122,18 @@ def test_forcing_github_without_its_env_file_is_a_clear_error(tmp_path: Path) ->
     assert result.returncode == 2
     assert "GITHUB_ENV is not set" in result.stderr
     assert result.stdout == ""
+
+
+def test_an_unwritable_env_file_fails_and_leaves_no_credentials(tmp_path: Path) -> None:
+    runner_temp = tmp_path / "runner_temp"
+    env = base_env(
+        tmp_path,
+        TWINE_AUTHENTICATE_INTERNAL_PASSWORD=new_secret("unwritable env file"),
+        GITHUB_ACTIONS="true",
+        GITHUB_ENV=str(tmp_path),  # a directory: appending to it fails
+        RUNNER_TEMP=str(runner_temp),
+    )
+    result = run_tool(["--repository", "internal=https://pypi.example.com/"], env)
+    assert result.returncode == 1
+    assert "::error::cannot append PYPIRC_PATH to GITHUB_ENV" in result.stdout
+    assert not list(runner_temp.glob("twineAuthenticate/*/.pypirc")), "credentials left behind"

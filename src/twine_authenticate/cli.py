@@ -186,6 +186,18 @@ def _read_declared(path: str, env: Mapping[str, str]) -> list[Repository]:
     return read_declared_repositories(path, env)
 
 
+def _fail_without_credentials(
+    channel: Channel, error: TwineAuthenticateError, root: Path, pypirc: str | None
+) -> int:
+    """A failed run leaves no credentials behind, neither its own nor an earlier run's."""
+    try:
+        erase_earlier_runs(root, pypirc)
+    except StorageError:
+        pass  # the error being reported is the one the user needs
+    channel.fail(str(error))
+    return error.exit_code
+
+
 def authenticate(
     args: argparse.Namespace, env: Mapping[str, str], channel: Channel, ci: str
 ) -> int:
@@ -240,13 +252,7 @@ def authenticate(
         erase_earlier_runs(root, earlier)
         path = write_private_file(root, text)
     except TwineAuthenticateError as error:
-        # A failed run leaves no credentials behind, neither its own nor an earlier run's.
-        try:
-            erase_earlier_runs(root, earlier)
-        except StorageError:
-            pass
-        channel.fail(str(error))
-        return error.exit_code
+        return _fail_without_credentials(channel, error, root, earlier)
 
     for repository in repositories:
         if is_plain_http_to_remote_host(repository.url):
@@ -278,9 +284,7 @@ def authenticate(
             channel.export(variable.name, variable.value, secret=variable.secret)
     except StorageError as error:
         # Credentials the later steps cannot find are credentials nobody will clean up.
-        erase_earlier_runs(root, str(path))
-        channel.fail(str(error))
-        return error.exit_code
+        return _fail_without_credentials(channel, error, root, str(path))
     return 0
 
 
