@@ -120,8 +120,8 @@ def test_forcing_github_without_its_env_file_is_a_clear_error(tmp_path: Path) ->
     env = base_env(tmp_path, TWINE_AUTHENTICATE_INTERNAL_PASSWORD=new_secret("no env file"))
     result = run_tool(["--ci", "github", "--repository", "internal=https://pypi.example.com/"], env)
     assert result.returncode == 2
-    assert "GITHUB_ENV is not set" in result.stderr
-    assert result.stdout == ""
+    # GitHub's own failure form, so that the step's log shows it as an error annotation.
+    assert result.stdout.startswith("::error::GITHUB_ENV is not set")
 
 
 def test_an_unwritable_env_file_fails_and_leaves_no_credentials(tmp_path: Path) -> None:

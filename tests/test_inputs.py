@@ -1,4 +1,4 @@
-"""Flags and the task contract become one request; bad input gets one clear message."""
+"""Flags and the task contract become one set of sources; bad input gets one clear message."""
 
 from __future__ import annotations
 
@@ -6,8 +6,10 @@ import json
 
 import pytest
 
-from twine_authenticate import Flags, InputError, build_request
-from twine_authenticate.inputs import parse_feed_reference, split_list
+from twine_authenticate import InputError, Options, Repository, resolve_repositories
+from twine_authenticate.inputs import Inputs, read_inputs, split_list
+from twine_authenticate.sources import Pending, read_sources
+from twine_authenticate.sources.artifacts_feed import parse_feed_reference
 
 TOKEN_ENV = {
     "ENDPOINT_AUTH_SYSTEMVSSCONNECTION": json.dumps(
@@ -31,8 +33,28 @@ def connection_env(
     }
 
 
+def inputs(options: Options, env: dict[str, str]) -> Inputs:
+    return read_inputs(
+        artifact_feeds=options.artifact_feeds,
+        service_connections=options.service_connections,
+        repositories=options.repositories,
+        pyproject=None,
+        verify_feeds=True,
+        env=env,
+    )
+
+
+def sources(options: Options, env: dict[str, str]) -> list[Pending]:
+    """What each source read, without the network (feeds are resolved later)."""
+    return read_sources(inputs(options, env), env)
+
+
+def repositories(options: Options, env: dict[str, str]) -> list[Repository]:
+    return resolve_repositories(options._replace(pyproject=None), env)
+
+
 def test_lists_are_trimmed_and_empty_items_dropped() -> None:
-    assert split_list(["A, B", " ,C,", "D"]) == ["A", "B", "C", "D"]
+    assert split_list(["A, B", " ,C,", "D"]) == ("A", "B", "C", "D")
 
 
 @pytest.mark.parametrize(
@@ -67,8 +89,8 @@ def test_bad_feed_references_are_refused(text: str, message: str) -> None:
 
 def test_flags_win_over_task_inputs() -> None:
     env = {**TOKEN_ENV, "INPUT_ARTIFACTFEED": "FromInput"}
-    request = build_request(Flags(artifact_feeds=["FromFlag"]), env)
-    assert [f.feed for f in request.feeds] == ["FromFlag"]
+    read = inputs(Options(artifact_feeds=("FromFlag",)), env)
+    assert read.artifact_feeds == ("FromFlag",)
 
 
 def test_task_inputs_are_read_without_flags() -> None:
@@ -78,22 +100,22 @@ def test_task_inputs_are_read_without_flags() -> None:
         "INPUT_PYTHONUPLOADSERVICECONNECTION": "c1",
         **connection_env("c1", apitoken="t1"),
     }
-    request = build_request(Flags(), env)
-    assert [f.text for f in request.feeds] == ["P/F1", "F2"]
-    assert [r.name for r in request.repositories] == ["ext"]
-    assert request.secrets() == ["t1", "job-token-123"]
+    feeds, connections = sources(Options(), env)
+    assert feeds.names == (("F1", "feed P/F1"), ("F2", "feed F2"))
+    assert connections.names == (("ext", "service connection ext"),)
+    assert [*feeds.secrets, *connections.secrets] == ["job-token-123", "t1"]
 
 
 def test_token_from_system_accesstoken_and_its_unexpanded_macro() -> None:
-    request = build_request(Flags(artifact_feeds=["F"]), {"SYSTEM_ACCESSTOKEN": "tok"})
-    assert request.job_token is not None and request.job_token.source == "SYSTEM_ACCESSTOKEN"
+    (feeds,) = sources(Options(artifact_feeds=("F",)), {"SYSTEM_ACCESSTOKEN": "tok"})
+    assert feeds.secrets == ("tok",)
     with pytest.raises(InputError, match="unexpanded macro"):
-        build_request(Flags(artifact_feeds=["F"]), {"SYSTEM_ACCESSTOKEN": "$(System.AccessToken)"})
+        sources(Options(artifact_feeds=("F",)), {"SYSTEM_ACCESSTOKEN": "$(System.AccessToken)"})
 
 
 def test_missing_token_shows_the_env_mapping() -> None:
     with pytest.raises(InputError, match=r"SYSTEM_ACCESSTOKEN: \$\(System.AccessToken\)"):
-        build_request(Flags(artifact_feeds=["F"]), {})
+        sources(Options(artifact_feeds=("F",)), {})
 
 
 @pytest.mark.parametrize(
@@ -121,7 +143,7 @@ def test_missing_token_shows_the_env_mapping() -> None:
 )
 def test_broken_service_connections_name_the_connection(env: dict[str, str], message: str) -> None:
     with pytest.raises(InputError, match=message) as caught:
-        build_request(Flags(service_connections=["c1"]), env)
+        repositories(Options(service_connections=("c1",)), env)
     assert "service connection c1" in str(caught.value)
 
 
@@ -131,8 +153,8 @@ def test_token_connection_usernames() -> None:
         **connection_env("t", url="https://test.pypi.org/legacy/", name="testpypi", apitoken="b"),
         **connection_env("o", name="other", apitoken="c"),
     }
-    request = build_request(Flags(service_connections=["p,t,o"]), env)
-    assert [r.username for r in request.repositories] == ["__token__", "__token__", "build"]
+    found = repositories(Options(service_connections=("p,t,o",)), env)
+    assert [r.username for r in found] == ["__token__", "__token__", "build"]
 
 
 def test_repository_flag_reads_credentials_from_the_environment() -> None:
@@ -141,26 +163,26 @@ def test_repository_flag_reads_credentials_from_the_environment() -> None:
         "TWINE_AUTHENTICATE_MY_INDEX_DEV_USERNAME": "me",
         "TWINE_AUTHENTICATE_PYPI_PASSWORD": "tok",
     }
-    request = build_request(
-        Flags(
-            repositories=["my-index.dev=https://x.example/", "pypi=https://upload.pypi.org/legacy/"]
+    found = repositories(
+        Options(
+            repositories=("my-index.dev=https://x.example/", "pypi=https://upload.pypi.org/legacy/")
         ),
         env,
     )
-    assert [(r.name, r.username, r.password) for r in request.repositories] == [
+    assert [(r.name, r.username, r.password) for r in found] == [
         ("my-index.dev", "me", "pw"),
         ("pypi", "__token__", "tok"),
     ]
     with pytest.raises(InputError, match="TWINE_AUTHENTICATE_NEW_PASSWORD"):
-        build_request(Flags(repositories=["new=https://x/"]), {})
+        repositories(Options(repositories=("new=https://x/",)), {})
     with pytest.raises(InputError, match="expected NAME=URL"):
-        build_request(Flags(repositories=["just-a-name"]), {})
+        repositories(Options(repositories=("just-a-name",)), {})
 
 
 def test_a_name_used_twice_is_an_error() -> None:
     env = {**TOKEN_ENV, **connection_env("c1", name="Feed", apitoken="t")}
     with pytest.raises(InputError, match="'Feed' is used twice"):
-        build_request(Flags(artifact_feeds=["P/Feed"], service_connections=["c1"]), env)
+        sources(Options(artifact_feeds=("P/Feed",), service_connections=("c1",)), env)
 
 
 def test_workload_identity_inputs_fail_instead_of_being_ignored() -> None:
@@ -170,4 +192,4 @@ def test_workload_identity_inputs_fail_instead_of_being_ignored() -> None:
         "INPUT_FEEDURL": "https://pkgs.dev.azure.com/o/_packaging/F/pypi/upload/",
     }
     with pytest.raises(InputError, match=r"feedUrl .* not supported yet"):
-        build_request(Flags(), env)
+        sources(Options(), env)

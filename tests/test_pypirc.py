@@ -12,7 +12,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from twine.utils import get_config
 
-from twine_authenticate import InputError, Repository, render_pypirc, write_private_file
+from twine_authenticate import InputError, Repository, render_pypirc
+from twine_authenticate.storage import write_private_file
 from twine_authenticate.validation import find_refused_character
 
 

@@ -1,44 +1,85 @@
 """Short-lived, private credentials for uploading Python packages from CI.
 
-The library API mirrors the command: build a ``Request`` from flags or the Azure task
-contract, resolve it to ``Repository`` entries, render them as a ``.pypirc``::
+The library does what the command does, network settings (proxy, CA) and storage included,
+and prints nothing::
 
-    from twine_authenticate import Flags, build_request, resolve_repositories, render_pypirc
+    import os
+    from twine_authenticate import Options, authenticate
 
-    request = build_request(Flags(artifact_feeds=["MyProject/MyFeed"]), os.environ)
-    text = render_pypirc(resolve_repositories(request, os.environ))
+    outcome = authenticate(Options(artifact_feeds=("MyProject/MyFeed",)), os.environ)
+    print(outcome.path)  # the .pypirc; outcome.variables: what to export
 
-``render_client_export`` gives the variables one publishing client reads for a repository, and
-``read_declared_repositories`` the repositories a ``pyproject.toml`` declares.
+``resolve_repositories`` gives the repositories without writing a file, ``render_pypirc`` the
+file's text, ``render_client_export`` the variables one publishing client reads, and
+``cleanup`` removes what ``authenticate`` wrote.
+
+Names are imported on first use, so that the command line pays only for what it runs.
 """
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
 from ._version import __version__
-from .clients import CLIENTS, ClientExport, Variable, render_client_export
-from .errors import InputError, ServiceError, StorageError, TwineAuthenticateError
-from .inputs import FeedReference, Flags, Request, build_request
-from .pypirc import render_pypirc
-from .repository import Repository
-from .resolve import resolve_repositories
-from .sources.declared import read_declared_repositories
-from .storage import write_private_file
+
+if TYPE_CHECKING:
+    from .clients import CLIENTS, ClientExport, Variable, render_client_export
+    from .commands.authenticate import Authenticated, authenticate, resolve_repositories
+    from .commands.cleanup import Cleaned, cleanup
+    from .errors import InputError, ServiceError, StorageError, TwineAuthenticateError
+    from .pypirc import render_pypirc
+    from .repository import Repository
+    from .settings import Options
+    from .sources.declared import read_declared_repositories
+
+_HOMES = {
+    "CLIENTS": "clients",
+    "ClientExport": "clients",
+    "Variable": "clients",
+    "render_client_export": "clients",
+    "Authenticated": "commands.authenticate",
+    "authenticate": "commands.authenticate",
+    "resolve_repositories": "commands.authenticate",
+    "Cleaned": "commands.cleanup",
+    "cleanup": "commands.cleanup",
+    "InputError": "errors",
+    "ServiceError": "errors",
+    "StorageError": "errors",
+    "TwineAuthenticateError": "errors",
+    "render_pypirc": "pypirc",
+    "Repository": "repository",
+    "Options": "settings",
+    "read_declared_repositories": "sources.declared",
+}
 
 __all__ = [
     "CLIENTS",
+    "Authenticated",
+    "Cleaned",
     "ClientExport",
-    "FeedReference",
-    "Flags",
     "InputError",
+    "Options",
     "Repository",
-    "Request",
     "ServiceError",
     "StorageError",
     "TwineAuthenticateError",
     "Variable",
     "__version__",
-    "build_request",
+    "authenticate",
+    "cleanup",
     "read_declared_repositories",
     "render_client_export",
     "render_pypirc",
     "resolve_repositories",
-    "write_private_file",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(f".{home}", __name__), name)
+    globals()[name] = value
+    return value

@@ -1,143 +1,216 @@
-"""The command line: parse flags, then inputs → repositories → file → CI channel."""
+"""The command line: parse, pick the CI channel, run one command, report it.
+
+Every way a run can end other than success goes through ``_fail``: the channel's failure form
+(``false`` for a shell's eval, ``::error::`` on GitHub, ``task.complete result=Failed`` on
+Azure), one message, a non-zero exit, and no credentials left behind.
+"""
 
 from __future__ import annotations
 
 import argparse
 import os
 import sys
-from collections.abc import Mapping, Sequence
-from functools import partial
-from pathlib import Path
-from typing import TYPE_CHECKING, TextIO
+from collections.abc import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, NamedTuple, NoReturn, TextIO
 
 from ._version import __version__
-from .channels import CI_NAMES, detect_ci, open_channel
-from .channels.base import Channel
-from .channels.shell import SHELLS
-from .clients import (
-    CLIENTS,
-    ClientExport,
-    Variable,
-    parse_export_flag,
-    render_client_export,
-    select_exports,
-)
-from .errors import InputError, StorageError, TwineAuthenticateError
-from .inputs import Flags, build_request
-from .pypirc import render_pypirc
-from .repository import Repository
-from .resolve import resolve_repositories
-from .storage import erase_earlier_runs, is_owned, storage_root, write_private_file
-from .validation import is_plain_http_to_remote_host
+from .channels import CI_NAMES, SHELLS, Channel, Streams, detect_ci, open_channel
+from .commands.authenticate import authenticate, discard_credentials
+from .errors import InputError, TwineAuthenticateError
+from .settings import Options
 
 if TYPE_CHECKING:
-    from .network import NetworkSettings
+    from .commands.authenticate import Authenticated
 
-NOTHING_REQUESTED = (
-    "nothing to authenticate: give --artifact-feed, --service-connection or --repository, "
-    "or (as an Azure Pipelines task) the artifactFeed or pythonUploadServiceConnection input. "
-    "Check the input names: V0's artifactFeeds and externalFeeds are not read."
-)
+EXIT_INTERNAL_ERROR = 70  # sysexits' EX_SOFTWARE
+EXIT_INTERRUPTED = 130
 
+DESCRIPTION = """\
+Write a private .pypirc with upload credentials for the repositories you name, and export
+PYPIRC_PATH (and, with --export, the variables other clients read) for the later steps of the
+job. In Azure Pipelines and GitHub Actions the variables go through the runner; in GitLab CI and
+a shell the output is shell code to evaluate."""
 
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="twine-authenticate",
-        description="Write a private .pypirc with short-lived upload credentials and export "
-        "PYPIRC_PATH for the later steps of the job. "
-        "`twine-authenticate cleanup` removes it.",
-    )
-    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
-    parser.add_argument(
-        "--artifact-feed",
-        action="append",
-        default=[],
-        metavar="[PROJECT/]FEED",
-        help="an Azure Artifacts feed of the job's organization (repeatable, comma lists allowed)",
-    )
-    parser.add_argument(
-        "--service-connection",
-        action="append",
-        default=[],
-        metavar="ID",
-        help="a Python package upload service connection id (repeatable)",
-    )
-    parser.add_argument(
-        "--repository",
-        action="append",
-        default=[],
-        metavar="NAME=URL",
-        help="any index; password from TWINE_AUTHENTICATE_<NAME>_PASSWORD, "
-        "username from TWINE_AUTHENTICATE_<NAME>_USERNAME (default __token__)",
-    )
-    _add_channel_flags(parser)
-    parser.add_argument(
-        "--export",
-        action="append",
-        default=[],
-        metavar="CLIENT[=NAME]",
-        help="also export repository NAME (default: the only one) in the variables CLIENT "
-        f"reads; CLIENT is one of {', '.join(CLIENTS)} (repeatable)",
-    )
-    parser.add_argument(
-        "--pyproject",
-        default="pyproject.toml",
-        metavar="PATH",
-        help="where to read [tool.twine-authenticate] repositories from (default "
-        "./pyproject.toml; a missing file declares none)",
-    )
-    parser.add_argument(
-        "--no-verify",
-        action="store_true",
-        help="do not check that each internal feed exists and the job identity may use it",
-    )
-    parser.add_argument(
-        "--verify",
-        action="store_true",
-        help="also check the credentials of the other repositories by reading their simple index",
-    )
-    parser.add_argument(
-        "--export-proxy",
-        action="store_true",
-        help="export HTTPS_PROXY, HTTP_PROXY and NO_PROXY (from the agent's proxy settings) "
-        "for the later steps",
-    )
-    parser.add_argument(
-        "--timeout",
-        type=float,
-        default=10.0,
-        metavar="SECONDS",
-        help="timeout of each HTTP request (default 10)",
-    )
-    return parser
+EPILOG = """\
+examples:
+  # a shell or GitLab CI job (bash, zsh, sh):
+  export TWINE_AUTHENTICATE_INTERNAL_PASSWORD=...      # the token; never a flag
+  eval "$(twine-authenticate --repository internal=https://pypi.example.com/upload/)"
+  twine upload -r internal --config-file "$PYPIRC_PATH" dist/*
+  twine-authenticate cleanup
+
+  # fish:
+  twine-authenticate --shell fish --repository internal=https://pypi.example.com/upload/ | source
+
+  # Azure Pipelines script step (map the job token into its env: SYSTEM_ACCESSTOKEN):
+  twine-authenticate --artifact-feed MyProject/MyFeed
+
+  # uv publish instead of twine:
+  eval "$(twine-authenticate --repository internal=https://pypi.example.com/upload/ --export uv)"
+
+exit status:
+  0 success; 1 a service refused or failed, or the file could not be written; 2 bad input or
+  usage; 70 internal error; 130 interrupted. Every failure leaves no credentials behind, and
+  in a shell prints `false` so that eval fails too."""
 
 
-def _add_channel_flags(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
+class UsageError(InputError):
+    """The command line itself is wrong (argparse's complaint)."""
+
+
+class _Exit(Exception):
+    """``--help`` or ``--version`` was shown; not a failure."""
+
+    def __init__(self, status: int) -> None:
+        super().__init__(status)
+        self.status = status
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, made to report through the channel instead of exiting: a usage error must
+    still end in the CI's failure form, and help goes to the streams ``main`` was given."""
+
+    streams: Streams | None = None
+
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(f"{message}. Run `{self.prog} --help` for the usage.")
+
+    def exit(self, status: int = 0, message: str | None = None) -> NoReturn:
+        if message:
+            self._print_message(message, sys.stderr)
+        raise _Exit(status)
+
+    def _print_message(self, message: str, file: object = None) -> None:
+        if message and self.streams is not None:
+            stream = self.streams.stderr if file is sys.stderr else self.streams.stdout
+            stream.write(message)
+            stream.flush()
+
+
+class ChannelChoice(NamedTuple):
+    ci: str
+    shell: str
+    debug: bool
+
+
+def _add_channel_arguments(parser: argparse.ArgumentParser, default: object = None) -> None:
+    """--ci, --shell and --debug, on the main parser and again (SUPPRESSed, so as not to
+    overwrite the main parser's values) on each subcommand."""
+    group = parser.add_argument_group("channel")
+    group.add_argument(
         "--ci",
         choices=CI_NAMES,
-        help="force the CI channel instead of detecting it from TF_BUILD, GITHUB_ACTIONS or "
-        "GITLAB_CI",
+        default=default,
+        help="where the results go, instead of detecting it from TF_BUILD, GITHUB_ACTIONS or "
+        "GITLAB_CI (default: detected; shell outside them)",
     )
-    parser.add_argument(
+    group.add_argument(
         "--shell",
         choices=SHELLS,
-        default="sh",
-        help="the shell the printed code is for, in GitLab CI or a local shell (default sh)",
+        default="sh" if default is None else default,
+        help="the shell the printed code is for, in GitLab CI or a shell (default sh, which "
+        "bash and zsh read too)",
+    )
+    group.add_argument(
+        "--debug",
+        action="store_true",
+        default=False if default is None else default,
+        help="print troubleshooting detail, and the traceback of an internal error, on stderr "
+        "(secrets masked)",
     )
 
 
-def _cleanup_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="twine-authenticate cleanup",
+def build_parser(streams: Streams | None = None) -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="twine-authenticate",
+        description=DESCRIPTION,
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        allow_abbrev=False,
+    )
+    parser.streams = streams
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    Options.register_arguments(parser)
+    _add_channel_arguments(parser)
+    commands = parser.add_subparsers(dest="command", title="commands", metavar="COMMAND")
+    cleanup = commands.add_parser(
+        "cleanup",
+        help="remove the credentials file this tool wrote for the job (run it last, always)",
         description="Remove the credentials file this tool wrote for the job, and its "
         "directory. A file the tool did not write is never touched.",
+        allow_abbrev=False,
     )
-    _add_channel_flags(parser)
+    assert isinstance(cleanup, _Parser)
+    cleanup.streams = streams
+    _add_channel_arguments(cleanup, default=argparse.SUPPRESS)
     return parser
 
 
-def _summary(channel: Channel, repositories: Sequence[Repository], path: Path) -> None:
+def choose_channel(argv: Sequence[str], env: Mapping[str, str]) -> ChannelChoice:
+    """--ci, --shell and --debug, read before parsing, so that even a usage error is reported
+    in the right channel. A value argparse will refuse falls back to the default here."""
+    ci, shell, debug = None, "sh", False
+    words = iter(argv)
+    for word in words:
+        if word == "--":
+            break
+        name, has_value, value = word.partition("=")
+        if name in ("--ci", "--shell") and not has_value:
+            value = next(words, "")
+        if name == "--ci" and value in CI_NAMES:
+            ci = value
+        elif name == "--shell" and value in SHELLS:
+            shell = value
+        elif word == "--debug":
+            debug = True
+    return ChannelChoice(ci or detect_ci(env), shell, debug)
+
+
+def main(
+    argv: Sequence[str] | None = None,
+    *,
+    env: Mapping[str, str] | None = None,
+    stdout: TextIO | None = None,
+    stderr: TextIO | None = None,
+) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    env = os.environ if env is None else env
+    streams_given = stdout is not None
+    choice = choose_channel(argv, env)
+    streams = Streams(stdout or sys.stdout, stderr or sys.stderr, choice.shell)
+    channel = open_channel(choice.ci, env, streams)
+    recorder = _MaskRecorder(channel)
+    try:
+        args = build_parser(streams).parse_args(argv)
+        channel.ready()
+        if args.command == "cleanup":
+            return _cleanup(env, channel)
+        return _authenticate(Options.from_arguments(args), env, channel, recorder)
+    except _Exit as shown:
+        return shown.status
+    except BaseException as error:  # the one failure path, for every kind of error
+        return _fail(channel, error, env, streams, choice, recorder.secrets, streams_given)
+
+
+def _authenticate(
+    options: Options, env: Mapping[str, str], channel: Channel, recorder: _MaskRecorder
+) -> int:
+    outcome = authenticate(options, env, reporter=recorder)
+    try:
+        _report(channel, outcome)
+        for variable in outcome.variables:
+            channel.export(variable.name, variable.value, secret=variable.secret)
+    except BaseException:
+        # Credentials the later steps cannot find are credentials nobody will clean up.
+        discard_credentials(env, outcome.path)
+        raise
+    return 0
+
+
+def _report(channel: Channel, outcome: Authenticated) -> None:
+    for warning in outcome.warnings:
+        channel.warning(warning)
+    repositories = outcome.repositories
     count = len(repositories)
     channel.info(f"Adding authentication for {count} repositor{'y' if count == 1 else 'ies'}:")
     width = max(len(repository.name) for repository in repositories)
@@ -157,176 +230,144 @@ def _summary(channel: Channel, repositories: Sequence[Repository], path: Path) -
         "other repositories"
         + (f", and {declared} declared in pyproject.toml." if declared else ".")
     )
-    channel.info(f"Credentials file: {path}")
+    channel.info(f"Credentials file: {outcome.path}")
     channel.info(
         f'Upload with: twine upload -r {repositories[0].name} --config-file "$PYPIRC_PATH" dist/*'
     )
-
-
-def _export_summary(channel: Channel, exports: Sequence[ClientExport], ci: str) -> None:
-    for export in exports:
+    for line in outcome.checked:
+        channel.info(line)
+    for export in outcome.exports:
         names = ", ".join(variable.name for variable in export.variables)
         channel.info(f"{export.client}: exported {names} for {export.repository}.")
         channel.info(f"  Upload with: {export.command}")
         for warning in export.warnings:
             channel.warning(warning)
-    secret_names = [v.name for export in exports for v in export.variables if v.secret]
-    if ci == "azure" and secret_names:
-        # Azure keeps secret variables out of later steps' environments unless mapped.
-        mapping = "; ".join(f"{name}: $({name})" for name in secret_names)
-        channel.info(
-            f"{', '.join(secret_names)} are secret variables: give each step that uploads "
-            f"env: {{{mapping}}}"
-        )
+    channel.advise([variable.name for variable in outcome.variables if variable.secret])
 
 
-def _read_declared(path: str, env: Mapping[str, str]) -> list[Repository]:
-    from .sources.declared import read_declared_repositories
+def _cleanup(env: Mapping[str, str], channel: Channel) -> int:
+    from .commands.cleanup import cleanup
 
-    return read_declared_repositories(path, env)
-
-
-def _fail_without_credentials(
-    channel: Channel, error: TwineAuthenticateError, root: Path, pypirc: str | None
-) -> int:
-    """A failed run leaves no credentials behind, neither its own nor an earlier run's."""
-    try:
-        erase_earlier_runs(root, pypirc)
-    except StorageError:
-        pass  # the error being reported is the one the user needs
-    channel.fail(str(error))
-    return error.exit_code
-
-
-def authenticate(
-    args: argparse.Namespace, env: Mapping[str, str], channel: Channel, ci: str
-) -> int:
-    root = storage_root(env)
-    earlier = env.get("PYPIRC_PATH")
-    # Decided now: erasing an earlier run's file also erases the marker that shows it was ours.
-    earlier_is_foreign = bool(earlier) and not is_owned(Path(earlier or ""))
-    network: NetworkSettings | None = None
-    checked: list[str] = []
-    try:
-        flags = Flags(args.artifact_feed, args.service_connection, args.repository)
-        export_requests = [parse_export_flag(text) for text in args.export]
-        request = build_request(flags, env, _read_declared(args.pyproject, env))
-        if not request.feeds and not request.repositories:
-            raise InputError(NOTHING_REQUESTED)
-        selected = select_exports(
-            export_requests,
-            [feed.feed for feed in request.feeds] + [r.name for r in request.repositories],
-        )
-        needs_network = bool(request.feeds) or args.verify
-        if needs_network or args.export_proxy:
-            # Imported only here: a run with nothing to look up pays for no HTTP machinery.
-            from .network import read_network_settings
-
-            network = read_network_settings(env)
-        channel.mask(request.secrets() + (network.secrets() if network else []))
-        transport = None
-        if needs_network and network is not None:
-            from .transport import Transport
-
-            transport = Transport(
-                timeout=args.timeout, ca_file=network.ca_file, proxy_for=network.route_for
-            )
-        repositories = resolve_repositories(
-            request, env, transport=transport, verify_feeds=not args.no_verify
-        )
-        if args.verify and transport is not None and request.repositories:
-            from .transport import run_concurrently
-            from .verify import verify_repository
-
-            checked = run_concurrently(
-                [
-                    partial(verify_repository, repository, transport)
-                    for repository in request.repositories
-                ]
-            )
-        for repository in repositories:
-            channel.debug(f"{repository.name}: {repository.origin} at {repository.url}")
-        text = render_pypirc(repositories)
-        by_name = {repository.name: repository for repository in repositories}
-        exports = [render_client_export(c, by_name[name], env) for c, name in selected]
-        erase_earlier_runs(root, earlier)
-        path = write_private_file(root, text)
-    except TwineAuthenticateError as error:
-        return _fail_without_credentials(channel, error, root, earlier)
-
-    for repository in repositories:
-        if is_plain_http_to_remote_host(repository.url):
-            channel.warning(
-                f"{repository.name}: credentials will be sent over plain http to "
-                f"{repository.url}; use https unless this is a trusted network."
-            )
-    if earlier_is_foreign:
-        channel.warning(
-            f"PYPIRC_PATH named {earlier}, which this tool did not write; it was "
-            "left untouched, and PYPIRC_PATH now names the new file."
-        )
-    _summary(channel, repositories, path)
-    for line in checked:
-        channel.info(line)
-    variables: list[Variable] = []
-    if args.export_proxy and network is not None:
-        for warning in network.warnings:
-            channel.warning(warning)
-        proxies = network.proxy_variables()
-        if not proxies:
-            channel.warning("--export-proxy: no proxy is configured, so none was exported.")
-        variables += [Variable(name, value) for name, value in proxies.items()]
-    _export_summary(channel, exports, ci)
-    variables += [variable for export in exports for variable in export.variables]
-    variables.append(Variable("PYPIRC_PATH", str(path)))
-    try:
-        for variable in variables:
-            channel.export(variable.name, variable.value, secret=variable.secret)
-    except StorageError as error:
-        # Credentials the later steps cannot find are credentials nobody will clean up.
-        return _fail_without_credentials(channel, error, root, str(path))
-    return 0
-
-
-def cleanup(env: Mapping[str, str], channel: Channel) -> int:
-    earlier = env.get("PYPIRC_PATH")
-    try:
-        removed = erase_earlier_runs(storage_root(env), earlier)
-    except StorageError as error:
-        channel.fail(str(error))
-        return error.exit_code
-    for path in removed:
+    cleaned = cleanup(env)
+    for path in cleaned.removed:
         channel.info(f"Removed the credentials file {path} and its directory.")
-    if not removed:
+    if not cleaned.removed:
         channel.info(
             "Nothing to clean up: no credentials file written by twine-authenticate "
             "was found for this job."
         )
-    if earlier and not is_owned(Path(earlier)) and Path(earlier).exists():
-        channel.info(f"PYPIRC_PATH names {earlier}, which this tool did not write; left untouched.")
+    if cleaned.foreign:
+        channel.info(
+            f"PYPIRC_PATH names {cleaned.foreign}, which this tool did not write; left untouched."
+        )
     return 0
 
 
-def main(
-    argv: Sequence[str] | None = None,
-    *,
-    env: Mapping[str, str] | None = None,
-    stdout: TextIO | None = None,
-    stderr: TextIO | None = None,
-) -> int:
-    argv = list(sys.argv[1:] if argv is None else argv)
-    env = os.environ if env is None else env
-    stdout, stderr = stdout or sys.stdout, stderr or sys.stderr
-    is_cleanup = bool(argv) and argv[0] == "cleanup"
-    args = (_cleanup_parser() if is_cleanup else _parser()).parse_args(
-        argv[1:] if is_cleanup else argv
+class _MaskRecorder:
+    """Passes the run's secrets to the channel, and keeps them to mask a debug traceback."""
+
+    def __init__(self, channel: Channel) -> None:
+        self.channel = channel
+        self.secrets: list[str] = []
+
+    def mask(self, secrets: Iterable[str]) -> None:
+        values = [secret for secret in secrets if secret]
+        self.secrets += values
+        self.channel.mask(values)
+
+    def debug(self, message: str) -> None:
+        self.channel.debug(message)
+
+
+def describe(error: BaseException) -> tuple[str, int]:
+    """The one message and exit code for any way a run can fail. Only our own errors have
+    their text shown: they are written never to hold a secret; any other exception's text
+    could (a library may quote a value), so only its type is named."""
+    if isinstance(error, TwineAuthenticateError):
+        return str(error), error.exit_code
+    if isinstance(error, KeyboardInterrupt):
+        return "interrupted; no credentials were left behind.", EXIT_INTERRUPTED
+    if _is_stream_error(error):
+        return (
+            "could not write to standard output (closed or broken pipe), so the later steps "
+            "would not get the credentials; none were left behind.",
+            1,
+        )
+    if isinstance(error, SystemExit):
+        return f"stopped (exit status {error.code!r}); no credentials were left behind.", 1
+    return (
+        f"internal error ({type(error).__name__}); no credentials were left behind. Run again "
+        "with --debug to see where it happened, and please report it.",
+        EXIT_INTERNAL_ERROR,
     )
-    ci = args.ci or detect_ci(env)
+
+
+# What writing to a closed or broken stream raises.
+_STREAM_ERRORS = (OSError, ValueError)
+
+
+def _fail(
+    channel: Channel,
+    error: BaseException,
+    env: Mapping[str, str],
+    streams: Streams,
+    choice: ChannelChoice,
+    secrets: Sequence[str],
+    streams_given: bool,
+) -> int:
+    discard_credentials(env)
+    message, code = describe(error)
+    if choice.debug and not isinstance(error, (TwineAuthenticateError, KeyboardInterrupt)):
+        _print_traceback(streams.stderr, secrets)
     try:
-        channel = open_channel(ci, env, shell=args.shell, stdout=stdout, stderr=stderr)
-    except InputError as error:
-        stderr.write(f"twine-authenticate: error: {error}\n")
-        return error.exit_code
-    if is_cleanup:
-        return cleanup(env, channel)
-    return authenticate(args, env, channel, ci)
+        channel.fail(message)
+    except _STREAM_ERRORS:
+        # stdout itself is broken: say it where it can still be read, and keep Python from
+        # complaining again when it flushes stdout at exit.
+        _write_quietly(streams.stderr, f"twine-authenticate: error: {message}\n")
+        if not streams_given:
+            _silence_stdout()
+    return code or 1
+
+
+def _is_stream_error(error: BaseException) -> bool:
+    """A failure to write our own output (a closed stdout, a broken pipe, a full disk behind
+    a redirect), as opposed to an OSError or ValueError from anywhere else."""
+    import errno
+
+    if isinstance(error, ValueError):
+        return "closed file" in str(error)
+    return isinstance(error, OSError) and error.errno in (
+        errno.EPIPE,
+        errno.EIO,
+        errno.EBADF,
+        errno.ENOSPC,
+    )
+
+
+def _print_traceback(stream: TextIO, secrets: Sequence[str]) -> None:
+    import traceback
+    from urllib.parse import quote
+
+    text = traceback.format_exc()
+    forms = {form for secret in secrets for form in (secret, quote(secret, safe=""), repr(secret))}
+    for form in sorted(forms, key=len, reverse=True):
+        if len(form) >= 3:
+            text = text.replace(form, "***")
+    _write_quietly(stream, text)
+
+
+def _write_quietly(stream: TextIO, text: str) -> None:
+    try:
+        stream.write(text)
+        stream.flush()
+    except _STREAM_ERRORS:
+        pass
+
+
+def _silence_stdout() -> None:
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass

@@ -10,17 +10,16 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
-from typing import TYPE_CHECKING, NamedTuple, TypeVar
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, NamedTuple
 
-from .errors import ServiceError
+from .errors import InputError, ServiceError
 
 if TYPE_CHECKING:
     import http.client
     import ssl
 
 TRANSIENT_STATUSES = frozenset({429, 502, 503, 504})
-T = TypeVar("T")
 
 
 class Response(NamedTuple):
@@ -76,12 +75,14 @@ class Transport:
         timeout: float = 10.0,
         retry: RetryPolicy | None = None,
         ca_file: str | None = None,
+        ca_source: str = "the CA bundle",
         proxy_for: Callable[[str], ProxyRoute | None] | None = None,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.timeout = timeout
         self.retry = retry or RetryPolicy()
         self.ca_file = ca_file
+        self.ca_source = ca_source
         self.proxy_for = proxy_for or (lambda url: None)
         self.sleep = sleep
         self.request_count = 0
@@ -94,7 +95,15 @@ class Transport:
             if self._ssl_context is None:
                 import ssl
 
-                self._ssl_context = ssl.create_default_context(cafile=self.ca_file)
+                try:
+                    self._ssl_context = ssl.create_default_context(cafile=self.ca_file)
+                except (OSError, ssl.SSLError) as error:
+                    reason = getattr(error, "strerror", None) or getattr(error, "reason", None)
+                    raise InputError(
+                        f"{self.ca_source} names {self.ca_file}, which could not be loaded as "
+                        f"CA certificates ({reason or type(error).__name__}); point it at a PEM "
+                        "file of your CA certificates, or unset it."
+                    ) from None
             return self._ssl_context
 
     def _connection(self, url: str) -> tuple[http.client.HTTPConnection, str]:
@@ -147,6 +156,8 @@ class Transport:
 
     def send(self, method: str, url: str, headers: Mapping[str, str], *, what: str) -> Response:
         """Send, retrying transient failures; ``what`` names the call in error messages."""
+        import http.client
+        import socket
         import ssl
 
         started = time.monotonic()
@@ -166,6 +177,22 @@ class Transport:
                 raise ServiceError(
                     f"{what}: no answer from {url} within {self.timeout:g} s; the server is not "
                     "responding. Check the URL and the network, then run again."
+                ) from None
+            except http.client.HTTPException as error:
+                # Not HTTP at all (a wrong port, a TLS port spoken to as http): no retry helps.
+                raise ServiceError(
+                    f"{what}: {url} did not answer in HTTP ({type(error).__name__}); check that "
+                    "the URL, its scheme (http or https) and its port are right."
+                ) from None
+            except socket.gaierror:
+                raise ServiceError(
+                    f"{what}: the host of {url} could not be found (DNS); check the URL for "
+                    "typos, and that this machine can resolve the name."
+                ) from None
+            except ConnectionRefusedError:
+                raise ServiceError(
+                    f"{what}: nothing accepts connections at {url} (connection refused); check "
+                    "its host and port, and that the server is running."
                 ) from None
             except OSError as error:
                 answer = str(error).removeprefix("Tunnel connection failed: ")
@@ -195,31 +222,6 @@ class Transport:
                 )
             self.sleep(delay)
         raise AssertionError("unreachable")  # pragma: no cover
-
-
-def run_concurrently(calls: Sequence[Callable[[], T]]) -> list[T]:
-    """Run the calls on threads and return their results in order; the first error (in order)
-    is raised. The calls are HTTP round trips, so threads overlap their waiting."""
-    if len(calls) == 1:
-        return [calls[0]()]
-    results: list[T | None] = [None] * len(calls)
-    errors: list[BaseException | None] = [None] * len(calls)
-
-    def work(index: int) -> None:
-        try:
-            results[index] = calls[index]()
-        except BaseException as error:  # re-raised in the caller's thread below
-            errors[index] = error
-
-    threads = [threading.Thread(target=work, args=(i,), daemon=True) for i in range(len(calls))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    for error in errors:
-        if error is not None:
-            raise error
-    return results  # type: ignore[return-value]
 
 
 def _retry_after(response: Response) -> float | None:

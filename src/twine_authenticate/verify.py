@@ -8,7 +8,7 @@ import base64
 
 from .errors import ServiceError
 from .repository import Repository
-from .sources.env_credentials import password_variable
+from .sources.repository_flag import password_variable
 from .sources.service_connection import is_pypi_upload_url
 from .transport import Transport
 

@@ -15,8 +15,8 @@ from urllib.parse import quote
 
 from .._version import __version__
 from ..errors import ServiceError
-from ..sources.job_token import JobToken
 from ..transport import Response, Transport
+from .job_token import JobToken
 
 PYPI_AREA_ID = "92F0314B-06C5-46E0-ABE7-15FD9D13276A"
 PACKAGING_AREA_ID = "7AB4E64E-C4D8-4F50-AE73-5EF2E21642A5"  # the Feed service

@@ -1,49 +1,32 @@
-"""How results reach the later steps of a job: one module per CI system or shell."""
+"""How results reach the later steps of a job: one module per CI system or shell, each with
+its own detection, in a dispatch list (the first that detects itself wins; a plain shell
+always does)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TextIO
 
-from ..errors import InputError
-from .base import Channel
+from . import azure_pipelines, github_actions, gitlab_ci, shell
+from .base import Channel, ChannelKind, Streams
 
-CI_NAMES = ("azure", "github", "gitlab", "shell")
+CHANNELS: tuple[ChannelKind, ...] = (
+    azure_pipelines.KIND,
+    github_actions.KIND,
+    gitlab_ci.KIND,
+    shell.KIND,
+)
+CI_NAMES = tuple(kind.name for kind in CHANNELS)
+SHELLS = shell.SHELLS
 
 
 def detect_ci(env: Mapping[str, str]) -> str:
     """Each CI system sets one variable in every job; outside them, a plain shell."""
-    if env.get("TF_BUILD", "").lower() == "true":
-        return "azure"
-    if env.get("GITHUB_ACTIONS") == "true":
-        return "github"
-    if env.get("GITLAB_CI") == "true":
-        return "gitlab"
-    return "shell"
+    return next(kind.name for kind in CHANNELS if kind.detect(env))
 
 
-def open_channel(
-    ci: str, env: Mapping[str, str], *, shell: str, stdout: TextIO, stderr: TextIO
-) -> Channel:
-    if ci == "azure":
-        from .azure_pipelines import AzurePipelinesChannel
+def open_channel(ci: str, env: Mapping[str, str], streams: Streams) -> Channel:
+    kind = next(kind for kind in CHANNELS if kind.name == ci)
+    return kind.open(env, streams)
 
-        debug = env.get("SYSTEM_DEBUG", "").lower() == "true"
-        return AzurePipelinesChannel(stdout, debug=debug)
-    if ci == "github":
-        from .github_actions import GitHubActionsChannel
 
-        env_file = env.get("GITHUB_ENV")
-        if not env_file:
-            raise InputError(
-                "GITHUB_ENV is not set, so nothing could reach the later steps; the GitHub "
-                "Actions runner sets it in every step (use --ci shell outside a runner)."
-            )
-        return GitHubActionsChannel(stdout, env_file)
-    if ci == "gitlab":
-        from .gitlab_ci import GitLabChannel
-
-        return GitLabChannel(shell, stdout, stderr)
-    from .shell import ShellChannel
-
-    return ShellChannel(shell, stdout, stderr)
+__all__ = ["CHANNELS", "CI_NAMES", "SHELLS", "Channel", "Streams", "detect_ci", "open_channel"]

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from typing import TextIO
+
+from .base import ChannelKind, Streams
 
 
 def escape_data(value: str) -> str:
@@ -36,10 +38,22 @@ class AzurePipelinesChannel:
         self.out.write(text + "\n")
         self.out.flush()
 
+    def ready(self) -> None:
+        pass
+
     def mask(self, secrets: Iterable[str]) -> None:
         for secret in dict.fromkeys(secrets):
             if secret:
                 self._line(command("task.setsecret", data=secret))
+
+    def advise(self, secret_names: Sequence[str]) -> None:
+        if secret_names:
+            # Azure keeps secret variables out of later steps' environments unless mapped.
+            mapping = "; ".join(f"{name}: $({name})" for name in secret_names)
+            self.info(
+                f"{', '.join(secret_names)} are secret variables: give each step that uploads "
+                f"env: {{{mapping}}}"
+            )
 
     def info(self, message: str) -> None:
         self._line(neutralize(message))
@@ -58,3 +72,15 @@ class AzurePipelinesChannel:
     def fail(self, message: str) -> None:
         self._line(command("task.issue", {"type": "error"}, message))
         self._line(command("task.complete", {"result": "Failed"}, message))
+
+
+def _detect(env: Mapping[str, str]) -> bool:
+    return env.get("TF_BUILD", "").lower() == "true"
+
+
+def _open(env: Mapping[str, str], streams: Streams) -> AzurePipelinesChannel:
+    debug = env.get("SYSTEM_DEBUG", "").lower() == "true"
+    return AzurePipelinesChannel(streams.stdout, debug=debug)
+
+
+KIND = ChannelKind("azure", _detect, _open)

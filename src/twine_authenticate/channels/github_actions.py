@@ -9,10 +9,11 @@ random, so that no value can end it early or add a variable of its own.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from typing import TextIO
 
-from ..errors import StorageError
+from ..errors import InputError, StorageError
+from .base import ChannelKind, Streams
 
 
 def escape_data(value: str) -> str:
@@ -35,9 +36,19 @@ def env_file_block(name: str, value: str) -> str:
 
 
 class GitHubActionsChannel:
-    def __init__(self, stdout: TextIO, env_file: str) -> None:
+    def __init__(self, stdout: TextIO, env_file: str | None) -> None:
         self.out = stdout
         self.env_file = env_file
+
+    def ready(self) -> None:
+        if not self.env_file:
+            raise InputError(
+                "GITHUB_ENV is not set, so nothing could reach the later steps; the GitHub "
+                "Actions runner sets it in every step (use --ci shell outside a runner)."
+            )
+
+    def advise(self, secret_names: Sequence[str]) -> None:
+        pass  # masked first, and GITHUB_ENV reaches every later step of the job
 
     def _line(self, text: str) -> None:
         self.out.write(text + "\n")
@@ -63,6 +74,8 @@ class GitHubActionsChannel:
     def export(self, name: str, value: str, *, secret: bool = False) -> None:
         # Secrets were masked first (see ``mask``); the file itself is the runner's own,
         # private to the job.
+        self.ready()
+        assert self.env_file is not None
         try:
             with open(self.env_file, "a", encoding="utf-8", newline="\n") as handle:
                 handle.write(env_file_block(name, value))
@@ -73,3 +86,14 @@ class GitHubActionsChannel:
 
     def fail(self, message: str) -> None:
         self._line(f"::error::{escape_data(message)}")
+
+
+def _detect(env: Mapping[str, str]) -> bool:
+    return env.get("GITHUB_ACTIONS") == "true"
+
+
+def _open(env: Mapping[str, str], streams: Streams) -> GitHubActionsChannel:
+    return GitHubActionsChannel(streams.stdout, env.get("GITHUB_ENV") or None)
+
+
+KIND = ChannelKind("github", _detect, _open)

@@ -7,8 +7,9 @@ artifact (``artifacts: reports: dotenv``), which anyone who can read artifacts c
 
 from __future__ import annotations
 
-from typing import TextIO
+from collections.abc import Mapping, Sequence
 
+from .base import ChannelKind, Streams
 from .shell import ShellChannel
 
 NO_MASKING_WARNING = (
@@ -20,12 +21,17 @@ NO_MASKING_WARNING = (
 
 
 class GitLabChannel(ShellChannel):
-    def __init__(self, shell: str, stdout: TextIO, stderr: TextIO) -> None:
-        super().__init__(shell, stdout, stderr)
-        self.warned = False
-
-    def export(self, name: str, value: str, *, secret: bool = False) -> None:
-        if secret and not self.warned:
-            self.warned = True
+    def advise(self, secret_names: Sequence[str]) -> None:
+        if secret_names:
             self.warning(NO_MASKING_WARNING)
-        super().export(name, value, secret=secret)
+
+
+def _detect(env: Mapping[str, str]) -> bool:
+    return env.get("GITLAB_CI") == "true"
+
+
+def _open(env: Mapping[str, str], streams: Streams) -> GitLabChannel:
+    return GitLabChannel(streams.shell, streams.stdout, streams.stderr)
+
+
+KIND = ChannelKind("gitlab", _detect, _open)

@@ -3,13 +3,29 @@ every human message on stderr, so that nothing but code reaches the eval."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from typing import TextIO
+
+from .base import ChannelKind, Streams
 
 SHELLS = ("bash", "zsh", "sh", "fish", "pwsh")
 
 
 FAILED_CODE = {"pwsh": "throw 'twine-authenticate failed: see its message above'"}
+
+
+EVAL_FORMS = {
+    "fish": "run `twine-authenticate ... | source` to apply them.",
+    "pwsh": "run `twine-authenticate --shell pwsh ... | Out-String | Invoke-Expression`.",
+}
+EVAL_DEFAULT = 'run `eval "$(twine-authenticate ...)"` to apply them.'
+
+
+def _is_terminal(stream: TextIO) -> bool:
+    try:
+        return stream.isatty()
+    except (ValueError, OSError):
+        return False
 
 
 def quote_posix(value: str) -> str:
@@ -43,8 +59,17 @@ class ShellChannel:
         self.out = stdout
         self.err = stderr
 
+    def ready(self) -> None:
+        pass
+
     def mask(self, secrets: Iterable[str]) -> None:
         """A shell has no log masker; secrets only ever go into the code on stdout."""
+
+    def advise(self, secret_names: Sequence[str]) -> None:
+        if _is_terminal(self.out):
+            # Someone ran it by hand: the lines they see change nothing until evaluated.
+            how = EVAL_FORMS.get(self.shell, EVAL_DEFAULT)
+            self.info(f"note: the lines on stdout are {self.shell} code; {how}")
 
     def info(self, message: str) -> None:
         self.err.write(message + "\n")
@@ -66,3 +91,10 @@ class ShellChannel:
         # `set -e` script would go on to upload without credentials.
         self.out.write(FAILED_CODE.get(self.shell, "false") + "\n")
         self.out.flush()
+
+
+def _open(env: Mapping[str, str], streams: Streams) -> ShellChannel:
+    return ShellChannel(streams.shell, streams.stdout, streams.stderr)
+
+
+KIND = ChannelKind("shell", lambda env: True, _open)

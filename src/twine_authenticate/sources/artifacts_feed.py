@@ -4,17 +4,79 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from functools import partial
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from ..azure.agent import Environment, get_variable, organization_of
+from ..azure.job_token import JobToken, read_job_token
 from ..errors import InputError, ServiceError
 from ..repository import Repository
-from ..validation import check_url
-from .job_token import JobToken
+from ..validation import check_section_name, check_url, check_value
+from .pending import Pending
 
 if TYPE_CHECKING:
-    from ..inputs import FeedReference
+    from ..inputs import Inputs
     from ..transport import Transport
+
+
+class FeedReference(NamedTuple):
+    """An Azure Artifacts feed of the job's own organization: ``[project/]feed``."""
+
+    feed: str
+    project: str | None = None
+
+    @property
+    def text(self) -> str:
+        return f"{self.project}/{self.feed}" if self.project else self.feed
+
+
+def parse_feed_reference(text: str, what: str = "--artifact-feed") -> FeedReference:
+    what = f"{what} {text!r}"
+    check_value(text, what)
+    parts = text.split("/")
+    if len(parts) > 2:
+        raise InputError(f"{what} has more than one '/'; write FEED or PROJECT/FEED.")
+    if len(parts) == 2:
+        project, feed = parts[0].strip(), parts[1].strip()
+        if not project:
+            raise InputError(
+                f"{what} has an empty project part; write PROJECT/FEED, or just "
+                "FEED for an organization-scoped feed."
+            )
+        if not feed:
+            raise InputError(f"{what} has an empty feed part; write PROJECT/FEED.")
+    else:
+        project, feed = None, parts[0].strip()
+    check_section_name(feed, f"{what}: feed name")
+    return FeedReference(feed=feed, project=project)
+
+
+def read(inputs: Inputs, env: Environment) -> Pending | None:
+    """The feeds asked for and the job token; the URLs need the location service."""
+    if not inputs.artifact_feeds:
+        return None
+    feeds = [
+        parse_feed_reference(text, inputs.artifact_feeds_input) for text in inputs.artifact_feeds
+    ]
+    token = read_job_token(env)
+    return Pending(
+        names=tuple((feed.feed, f"feed {feed.text}") for feed in feeds),
+        secrets=(token.value,),
+        resolve=partial(_resolve, feeds, token, env, verify=inputs.verify_feeds),
+        needs_network=True,
+    )
+
+
+def _resolve(
+    feeds: Sequence[FeedReference],
+    token: JobToken,
+    env: Environment,
+    transport: Transport | None,
+    *,
+    verify: bool,
+) -> list[Repository]:
+    assert transport is not None  # needs_network
+    return resolve_feeds(feeds, token, env, transport, verify=verify)
+
 
 # Upstream writes this literal username; Azure Artifacts accepts any username with a token.
 FEED_USERNAME = "build"
@@ -52,7 +114,7 @@ def resolve_feeds(
     however many feeds it has: the resource areas, then the route and every feed check.
     """
     from ..azure.location import LocationService, check_feed, feed_upload_url
-    from ..transport import run_concurrently
+    from ..concurrency import run_concurrently
 
     collection = collection_uri(env)
     service = LocationService(transport, collection, token)

@@ -14,11 +14,15 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import InputError
 from ..repository import Repository
 from ..validation import check_section_name, check_url, check_value
+from .pending import Pending, ready
+
+if TYPE_CHECKING:
+    from ..inputs import Inputs
 
 TABLE = "twine-authenticate"
 ORIGIN = "pyproject.toml"
@@ -39,6 +43,12 @@ def _load_toml(data: bytes, path: str) -> dict[str, Any]:
         return tomllib.loads(data.decode("utf-8"))
     except (UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
         raise InputError(f"{path} is not valid TOML: {error}.") from None
+
+
+def read(inputs: Inputs, env: Mapping[str, str]) -> Pending | None:
+    if inputs.pyproject is None:
+        return None
+    return ready(read_declared_repositories(inputs.pyproject, env))
 
 
 def read_declared_repositories(path: str, env: Mapping[str, str]) -> list[Repository]:

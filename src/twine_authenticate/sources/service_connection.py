@@ -4,6 +4,7 @@ endpoint variables. No network: the connection carries its URL and credentials."
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING
 
 from ..azure.agent import (
     Environment,
@@ -15,6 +16,10 @@ from ..azure.agent import (
 from ..errors import InputError
 from ..repository import Repository
 from ..validation import check_section_name, check_url, check_value
+from .pending import Pending, ready
+
+if TYPE_CHECKING:
+    from ..inputs import Inputs
 
 PYPI_UPLOAD_PREFIXES = ("https://upload.pypi.org/legacy", "https://test.pypi.org/legacy")
 
@@ -22,6 +27,10 @@ PYPI_UPLOAD_PREFIXES = ("https://upload.pypi.org/legacy", "https://test.pypi.org
 def is_pypi_upload_url(url: str) -> bool:
     """PyPI and TestPyPI accept API tokens only with the username ``__token__``."""
     return url.lower().startswith(PYPI_UPLOAD_PREFIXES)
+
+
+def read(inputs: Inputs, env: Environment) -> Pending | None:
+    return ready([read_service_connection(id_, env) for id_ in inputs.service_connections])
 
 
 def _parameter(parameters: dict[str, object], key: str) -> str | None:

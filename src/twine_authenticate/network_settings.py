@@ -8,6 +8,7 @@ library does. Elsewhere ``HTTPS_PROXY``/``HTTP_PROXY`` with ``NO_PROXY``, as mos
 from __future__ import annotations
 
 import base64
+import os
 from collections.abc import Callable, Mapping
 from typing import NamedTuple
 from urllib.parse import quote, unquote
@@ -63,6 +64,7 @@ class NetworkSettings(NamedTuple):
     bypass: Callable[[str], bool] = lambda url: False
     no_proxy: str = ""
     ca_file: str | None = None
+    ca_source: str = "the CA bundle"  # the variable that named ca_file, for messages
     warnings: tuple[str, ...] = ()
 
     def route_for(self, url: str) -> ProxyRoute | None:
@@ -141,7 +143,14 @@ def _agent_bypass(env: Mapping[str, str]) -> tuple[Callable[[str], bool], str, l
 
 
 def read_network_settings(env: Mapping[str, str]) -> NetworkSettings:
-    ca_file = next((env[name] for name in CA_VARIABLES if env.get(name)), None)
+    ca_source = next((name for name in CA_VARIABLES if env.get(name)), None)
+    ca_file = env[ca_source] if ca_source else None
+    if ca_source and not os.path.isfile(env[ca_source]):
+        raise InputError(
+            f"{ca_source} names {env[ca_source]}, which is not a file; point it at a PEM file "
+            "of your CA certificates, or unset it."
+        )
+    source = ca_source or "the CA bundle"
     agent_proxy = get_variable(env, "Agent.ProxyUrl")
     if agent_proxy:
         proxy = _proxy_from_url(agent_proxy, "Agent.ProxyUrl")
@@ -151,12 +160,12 @@ def read_network_settings(env: Mapping[str, str]) -> NetworkSettings:
                 proxy.url, proxy.source, username, get_variable(env, "Agent.ProxyPassword")
             )
         bypass, no_proxy, warnings = _agent_bypass(env)
-        return NetworkSettings(proxy, proxy, bypass, no_proxy, ca_file, tuple(warnings))
+        return NetworkSettings(proxy, proxy, bypass, no_proxy, ca_file, source, tuple(warnings))
 
     https_value = env.get("HTTPS_PROXY") or env.get("https_proxy")
     http_value = env.get("HTTP_PROXY") or env.get("http_proxy")
     if not (https_value or http_value):
-        return NetworkSettings(ca_file=ca_file)
+        return NetworkSettings(ca_file=ca_file, ca_source=source)
     no_proxy = env.get("NO_PROXY") or env.get("no_proxy") or ""
     return NetworkSettings(
         _proxy_from_url(https_value, "HTTPS_PROXY") if https_value else None,
@@ -164,6 +173,7 @@ def read_network_settings(env: Mapping[str, str]) -> NetworkSettings:
         _no_proxy_matcher(no_proxy),
         no_proxy,
         ca_file,
+        source,
     )
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 from typing import NamedTuple
 
-from ..azure.agent import Environment
 from ..errors import InputError
 from ..validation import check_value
+from .agent import Environment
 
 SYSTEM_CONNECTION_VARIABLE = "ENDPOINT_AUTH_SYSTEMVSSCONNECTION"
 SCRIPT_TOKEN_VARIABLE = "SYSTEM_ACCESSTOKEN"  # noqa: S105 (a variable name)

@@ -3,10 +3,16 @@ they never appear on a command line (where ``ps`` and CI logs would show them)."
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from ..azure.agent import Environment
 from ..errors import InputError
 from ..repository import Repository
 from ..validation import check_section_name, check_url, check_value
+from .pending import Pending, ready
+
+if TYPE_CHECKING:
+    from ..inputs import Inputs
 
 ENV_PREFIX = "TWINE_AUTHENTICATE_"
 
@@ -24,6 +30,10 @@ def password_variable(name: str) -> str:
 
 def username_variable(name: str) -> str:
     return f"{ENV_PREFIX}{credential_key(name)}_USERNAME"
+
+
+def read(inputs: Inputs, env: Environment) -> Pending | None:
+    return ready([read_repository_flag(spec, env) for spec in inputs.repositories])
 
 
 def read_repository_flag(spec: str, env: Environment) -> Repository:
