@@ -8,11 +8,12 @@ import threading
 import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 import pytest
 
 from tests.support import free_port
-from twine_authenticate import ServiceError
+from twine_authenticate import InputError, ServiceError
 from twine_authenticate.transport import RetryPolicy, Transport
 
 
@@ -95,14 +96,65 @@ def test_hung_server_fails_within_its_timeout(server: tuple[str, Script]) -> Non
     assert time.monotonic() - started < 1.5
 
 
-def test_connection_refused_is_retried_then_reported() -> None:
+def test_connection_refused_is_reported_at_once_with_what_to_check() -> None:
+    """A URL the user typed with the wrong port: retrying, or calling it transient, would only
+    waste their time."""
     port = free_port()  # nothing listens here
+    transport = Transport(retry=RetryPolicy(attempts=3, backoff=0.5))
     started = time.monotonic()
-    with pytest.raises(ServiceError, match=r"could not connect .* after 3 attempt"):
-        Transport(retry=RetryPolicy(attempts=3, backoff=0.05)).send(
-            "GET", f"http://127.0.0.1:{port}/", {}, what="test"
+    with pytest.raises(ServiceError) as caught:
+        transport.send("GET", f"http://127.0.0.1:{port}/", {}, what="checking idx")
+    assert time.monotonic() - started < 0.4
+    message = str(caught.value)
+    assert f"nothing accepts connections at http://127.0.0.1:{port}/" in message
+    assert "check its host and port" in message
+    assert "transient" not in message and "run again later" not in message
+
+
+def test_an_unknown_host_is_reported_at_once_as_a_dns_failure() -> None:
+    started = time.monotonic()
+    with pytest.raises(ServiceError) as caught:
+        Transport(retry=RetryPolicy(attempts=3, backoff=0.5)).send(
+            "GET", "https://no-such-index.invalid/simple/", {}, what="checking idx"
         )
-    assert time.monotonic() - started < 1.0
+    assert time.monotonic() - started < 5  # one resolver answer, no retries
+    message = str(caught.value)
+    assert "could not be found (DNS)" in message and "check the URL" in message
+    assert "transient" not in message
+
+
+def test_an_answer_that_is_not_http_is_a_clear_error_not_a_traceback() -> None:
+    """A server that answers garbage (a wrong port, another protocol)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen(4)
+        port = sock.getsockname()[1]
+
+        def answer_garbage() -> None:
+            for _ in range(4):
+                try:
+                    connection, _ = sock.accept()
+                except OSError:
+                    return
+                with connection:
+                    connection.recv(4096)
+                    connection.sendall(b"\x00\x17garbage, not HTTP\r\n\r\n")
+
+        threading.Thread(target=answer_garbage, daemon=True).start()
+        with pytest.raises(ServiceError) as caught:
+            Transport(timeout=2).send("GET", f"http://127.0.0.1:{port}/", {}, what="checking idx")
+    message = str(caught.value)
+    assert f"http://127.0.0.1:{port}/ did not answer in HTTP" in message
+    assert "its scheme (http or https) and its port" in message
+
+
+def test_a_ca_bundle_that_cannot_be_loaded_names_its_setting(tmp_path: Path) -> None:
+    bundle = tmp_path / "ca.pem"
+    bundle.write_text("not a certificate\n")
+    transport = Transport(ca_file=str(bundle), ca_source="AGENT_CAINFO")
+    with pytest.raises(InputError) as caught:
+        transport.send("GET", "https://127.0.0.1:9/", {}, what="checking idx")
+    assert f"AGENT_CAINFO names {bundle}, which could not be loaded" in str(caught.value)
 
 
 def test_a_listener_that_never_answers_is_bounded() -> None:

@@ -25,6 +25,10 @@ if TYPE_CHECKING:
 EXIT_INTERNAL_ERROR = 70  # sysexits' EX_SOFTWARE
 EXIT_INTERRUPTED = 130
 
+USAGE = """
+  twine-authenticate [SOURCES...] [OUTPUT...] [NETWORK...] [CHANNEL...]   write credentials
+  twine-authenticate [CHANNEL...] cleanup                                 remove them"""
+
 DESCRIPTION = """\
 Write a private .pypirc with upload credentials for the repositories you name, and export
 PYPIRC_PATH (and, with --export, the variables other clients read) for the later steps of the
@@ -71,6 +75,34 @@ class _Parser(argparse.ArgumentParser):
     still end in the CI's failure form, and help goes to the streams ``main`` was given."""
 
     streams: Streams | None = None
+
+    def parse_args(  # type: ignore[override]
+        self, args: Sequence[str], namespace: None = None
+    ) -> argparse.Namespace:
+        self._refuse_unknown_options(args)
+        return super().parse_args(args, namespace)
+
+    def _refuse_unknown_options(self, args: Sequence[str]) -> None:
+        """A misspelt flag, reported as such: argparse would take the value after it for a
+        command name and complain about that instead."""
+        known = {option for parser in self._parsers() for option in parser._option_string_actions}
+        for word in args:
+            if word == "--":
+                return
+            option = word.partition("=")[0]
+            if option.startswith("--") and option not in known:
+                import difflib
+
+                close = difflib.get_close_matches(option, sorted(known), n=1)
+                hint = f" (did you mean {close[0]}?)" if close else ""
+                self.error(f"unrecognized arguments: {option}{hint}")
+
+    def _parsers(self) -> list[argparse.ArgumentParser]:
+        parsers: list[argparse.ArgumentParser] = [self]
+        for action in self._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                parsers += action.choices.values()
+        return parsers
 
     def error(self, message: str) -> NoReturn:
         raise UsageError(f"{message}. Run `{self.prog} --help` for the usage.")
@@ -123,6 +155,7 @@ def _add_channel_arguments(parser: argparse.ArgumentParser, default: object = No
 def build_parser(streams: Streams | None = None) -> argparse.ArgumentParser:
     parser = _Parser(
         prog="twine-authenticate",
+        usage=USAGE,
         description=DESCRIPTION,
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -177,7 +210,12 @@ def main(
     env = os.environ if env is None else env
     streams_given = stdout is not None
     choice = choose_channel(argv, env)
-    streams = Streams(stdout or sys.stdout, stderr or sys.stderr, choice.shell)
+    # Python sets sys.stdout to None when the process starts with descriptor 1 closed.
+    streams = Streams(
+        stdout or sys.stdout or _closed_stream(),
+        stderr or sys.stderr or _closed_stream(),
+        choice.shell,
+    )
     channel = open_channel(choice.ci, env, streams)
     recorder = _MaskRecorder(channel)
     try:
@@ -365,7 +403,17 @@ def _write_quietly(stream: TextIO, text: str) -> None:
         pass
 
 
+def _closed_stream() -> TextIO:
+    import io
+
+    stream = io.StringIO()
+    stream.close()  # writing to it raises, as writing to a closed stdout does
+    return stream
+
+
 def _silence_stdout() -> None:
+    if sys.stdout is None:
+        return
     try:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())

@@ -11,20 +11,20 @@ import base64
 import os
 from collections.abc import Callable, Mapping
 from typing import NamedTuple
-from urllib.parse import quote, unquote
+from urllib.parse import quote
 
 from .azure.agent import get_variable
 from .errors import InputError
 from .transport import ProxyRoute
-from .validation import check_url
+from .urls import Url, parse_proxy_url, parse_url
 
 CA_VARIABLES = ("AGENT_CAINFO", "REQUESTS_CA_BUNDLE", "SSL_CERT_FILE")
 
 
 class Proxy(NamedTuple):
-    """One proxy server: ``scheme://host:port`` and optional credentials."""
+    """One proxy server and optional credentials."""
 
-    url: str
+    address: Url
     source: str
     username: str | None = None
     password: str | None = None
@@ -33,14 +33,11 @@ class Proxy(NamedTuple):
         return f"Proxy(url={self.url!r}, source={self.source!r}, username={self.username!r})"
 
     @property
-    def host_port(self) -> tuple[str, int]:
-        authority = self.url.partition("://")[2].split("/", 1)[0]
-        host, _, port = authority.rpartition(":") if ":" in authority else (authority, "", "")
-        default = 443 if self.url.lower().startswith("https") else 80
-        return host.strip("[]"), int(port) if port.isdigit() else default
+    def url(self) -> str:
+        return self.address.origin
 
     def route(self) -> ProxyRoute:
-        host, port = self.host_port
+        host, port = self.address.host, self.address.port
         authorization = None
         if self.username is not None:
             pair = f"{self.username}:{self.password or ''}".encode()
@@ -51,11 +48,10 @@ class Proxy(NamedTuple):
         """The proxy URL as other clients read it: credentials percent-encoded in the URL."""
         if self.username is None:
             return self.url
-        scheme, _, rest = self.url.partition("://")
         userinfo = quote(self.username, safe="")
         if self.password:
             userinfo += ":" + quote(self.password, safe="")
-        return f"{scheme}://{userinfo}@{rest}"
+        return f"{self.address.scheme}://{userinfo}@{self.url.partition('://')[2]}"
 
 
 class NetworkSettings(NamedTuple):
@@ -94,17 +90,8 @@ class NetworkSettings(NamedTuple):
 
 
 def _proxy_from_url(value: str, source: str) -> Proxy:
-    if "://" not in value:
-        value = "http://" + value
-    scheme, _, rest = value.partition("://")
-    authority, _, _ = rest.partition("/")
-    userinfo, at, host = authority.rpartition("@")
-    if not at:
-        check_url(f"{scheme}://{authority}/", source)
-        return Proxy(f"{scheme}://{authority}", source)
-    user, _, password = userinfo.partition(":")
-    check_url(f"{scheme}://{host}/", source)
-    return Proxy(f"{scheme}://{host}", source, unquote(user), unquote(password) or None)
+    address, username, password = parse_proxy_url(value, source)
+    return Proxy(address, source, username, password or None)
 
 
 def _agent_bypass(env: Mapping[str, str]) -> tuple[Callable[[str], bool], str, list[str]]:
@@ -156,8 +143,8 @@ def read_network_settings(env: Mapping[str, str]) -> NetworkSettings:
         proxy = _proxy_from_url(agent_proxy, "Agent.ProxyUrl")
         username = get_variable(env, "Agent.ProxyUsername")
         if username:
-            proxy = Proxy(
-                proxy.url, proxy.source, username, get_variable(env, "Agent.ProxyPassword")
+            proxy = proxy._replace(
+                username=username, password=get_variable(env, "Agent.ProxyPassword")
             )
         bypass, no_proxy, warnings = _agent_bypass(env)
         return NetworkSettings(proxy, proxy, bypass, no_proxy, ca_file, source, tuple(warnings))
@@ -185,7 +172,8 @@ def _no_proxy_matcher(no_proxy: str) -> Callable[[str], bool]:
         # The standard library's reading of NO_PROXY: host suffixes, optional ports, "*".
         from urllib.request import proxy_bypass_environment  # type: ignore[attr-defined]
 
-        host = url.partition("://")[2].split("/", 1)[0]
+        address = parse_url(url, "a request URL")
+        host = address.host if address.is_default_port else address.authority
         return bool(proxy_bypass_environment(host, {"no": no_proxy}))
 
     return bypass

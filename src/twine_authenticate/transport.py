@@ -14,6 +14,7 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, NamedTuple
 
 from .errors import InputError, ServiceError
+from .urls import parse_url
 
 if TYPE_CHECKING:
     import http.client
@@ -50,20 +51,6 @@ class RetryPolicy(NamedTuple):
     backoff: float = 0.1  # first back-off; doubled each time, with full jitter
     max_backoff: float = 2.0
     total: float = 15.0  # no run spends longer than this on one request, retries included
-
-
-def _split_url(url: str) -> tuple[str, str, int, str]:
-    scheme, _, rest = url.partition("://")
-    authority, slash, path = rest.partition("/")
-    target = slash + path if slash else "/"
-    host, port_text = authority, ""
-    if authority.startswith("["):
-        host, _, port_text = authority[1:].partition("]")
-        port_text = port_text.lstrip(":")
-    elif ":" in authority:
-        host, port_text = authority.rsplit(":", 1)
-    default = 443 if scheme.lower() == "https" else 80
-    return scheme.lower(), host, int(port_text) if port_text else default, target
 
 
 class Transport:
@@ -109,7 +96,8 @@ class Transport:
     def _connection(self, url: str) -> tuple[http.client.HTTPConnection, str]:
         import http.client
 
-        scheme, host, port, target = _split_url(url)
+        address = parse_url(url, "request URL")
+        scheme, host, port, target = address.scheme, address.host, address.port, address.target
         route = self.proxy_for(url)
         key = (scheme, host, port, route)
         pool: dict[object, http.client.HTTPConnection] = self._local.__dict__.setdefault("pool", {})
@@ -135,7 +123,8 @@ class Transport:
 
     def _drop(self, url: str) -> None:
         pool: dict[object, http.client.HTTPConnection] = self._local.__dict__.get("pool", {})
-        scheme, host, port, _ = _split_url(url)
+        address = parse_url(url, "request URL")
+        scheme, host, port = address.scheme, address.host, address.port
         for key in [key for key in pool if key[:3] == (scheme, host, port)]:  # type: ignore[index]
             pool.pop(key).close()
 
@@ -153,6 +142,11 @@ class Transport:
         if raw.will_close:
             self._drop(url)
         return Response(raw.status, raw.reason, {k.lower(): v for k, v in raw.getheaders()}, body)
+
+    def _where(self, url: str) -> str:
+        """The URL, or the proxy it goes through: the one a connection error concerns."""
+        route = self.proxy_for(url)
+        return url if route is None else f"the proxy {route.host}:{route.port} (for {url})"
 
     def send(self, method: str, url: str, headers: Mapping[str, str], *, what: str) -> Response:
         """Send, retrying transient failures; ``what`` names the call in error messages."""
@@ -184,15 +178,17 @@ class Transport:
                     f"{what}: {url} did not answer in HTTP ({type(error).__name__}); check that "
                     "the URL, its scheme (http or https) and its port are right."
                 ) from None
-            except socket.gaierror:
-                raise ServiceError(
-                    f"{what}: the host of {url} could not be found (DNS); check the URL for "
-                    "typos, and that this machine can resolve the name."
-                ) from None
+            except socket.gaierror as error:
+                if error.errno != socket.EAI_AGAIN:  # EAI_AGAIN: the resolver failed, may pass
+                    raise ServiceError(
+                        f"{what}: the host of {self._where(url)} could not be found (DNS); check "
+                        "the URL for typos, and that this machine can resolve the name."
+                    ) from None
+                failure = f"could not resolve the host of {self._where(url)} (DNS)"
             except ConnectionRefusedError:
                 raise ServiceError(
-                    f"{what}: nothing accepts connections at {url} (connection refused); check "
-                    "its host and port, and that the server is running."
+                    f"{what}: nothing accepts connections at {self._where(url)} (connection "
+                    "refused); check its host and port, and that the server is running."
                 ) from None
             except OSError as error:
                 answer = str(error).removeprefix("Tunnel connection failed: ")

@@ -11,6 +11,7 @@ import unicodedata
 from collections.abc import Iterable
 
 from .errors import InputError
+from .urls import is_loopback_host, parse_url
 
 # twine itself warns about any character whose category starts with "C"; line and paragraph
 # separators are refused too because some readers split lines on them.
@@ -67,39 +68,17 @@ def check_section_name(name: str, what: str) -> str:
 
 
 def check_url(url: str, what: str) -> str:
-    """An index URL must be http(s) with a host and must not carry credentials itself."""
+    """An index URL must be http(s) with a host and must not carry credentials itself
+    (the summary prints it)."""
     check_value(url, what)
-    scheme, sep, rest = url.partition("://")
-    if not sep or scheme.lower() not in ("http", "https"):
-        raise InputError(f"{what} {url!r} is not an http:// or https:// URL.")
-    authority = rest.split("/", 1)[0].split("?", 1)[0].split("#", 1)[0]
-    if "@" in authority:
-        # Printing the URL in the summary would print the credentials in it.
-        raise InputError(
-            f"{what} carries credentials in the URL (user:password@host); remove them from "
-            "the URL and pass the password through its environment variable instead."
-        )
-    if not authority or authority.startswith(":"):
-        raise InputError(f"{what} {url!r} has no host.")
-    if any(char.isspace() for char in url):
-        raise InputError(f"{what} {url!r} contains whitespace; percent-encode it (%20).")
+    parse_url(url, what)
     return url
-
-
-def host_of(url: str) -> str:
-    authority = url.partition("://")[2].split("/", 1)[0]
-    if authority.startswith("["):
-        return authority[1:].split("]", 1)[0].lower()
-    return authority.rsplit(":", 1)[0].lower() if ":" in authority else authority.lower()
 
 
 def is_plain_http_to_remote_host(url: str) -> bool:
     """Credentials over plain http are only reasonable for an index on this machine."""
-    if not url.lower().startswith("http://"):
-        return False
-    return host_of(url) not in ("localhost", "127.0.0.1", "::1") and not host_of(url).startswith(
-        "127."
-    )
+    address = parse_url(url, "URL")
+    return address.scheme == "http" and not is_loopback_host(address.host)
 
 
 def check_unique_names(names: Iterable[tuple[str, str]]) -> None:

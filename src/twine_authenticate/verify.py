@@ -9,19 +9,19 @@ import base64
 from .errors import ServiceError
 from .repository import Repository
 from .sources.repository_flag import password_variable
-from .sources.service_connection import is_pypi_upload_url
 from .transport import Transport
+from .urls import is_pypi_upload, join_under, parse_url
 
 
 def simple_index_url(upload_url: str) -> str | None:
     """Where an index's simple pages are, for the common upload URL shapes; None for PyPI."""
-    if is_pypi_upload_url(upload_url):
+    if is_pypi_upload(upload_url):
         return None
-    base = upload_url.rstrip("/")
-    if base.lower().endswith("/pypi/upload"):  # Azure Artifacts
-        return base[: -len("upload")] + "simple/"
+    path = parse_url(upload_url, "upload URL").path.rstrip("/")
+    if path.lower().endswith("/pypi/upload"):  # Azure Artifacts
+        return join_under(upload_url.rpartition("/upload")[0], "simple/")
     # pypiserver, devpi, Nexus, Artifactory, GitLab: the simple index lives under the upload URL.
-    return base + "/simple/"
+    return join_under(upload_url, "simple/")
 
 
 def _where_credentials_come_from(repository: Repository) -> str:

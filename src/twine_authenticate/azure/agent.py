@@ -8,6 +8,7 @@ as they do for the task library.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from urllib.parse import urlsplit
 
 Environment = Mapping[str, str]
 
@@ -57,9 +58,8 @@ def endpoint_auth_scheme(env: Environment, endpoint_id: str) -> str | None:
 def organization_of(collection_uri: str) -> str:
     """The organization or collection name, for messages: ``https://dev.azure.com/contoso/``
     and ``https://contoso.visualstudio.com/`` both give ``contoso``."""
-    rest = collection_uri.partition("://")[2]
-    host, _, path = rest.partition("/")
-    host = host.lower()
+    parts = urlsplit(collection_uri)
+    host, path = (parts.hostname or ""), parts.path
     if host.endswith(".visualstudio.com"):
         return host.split(".", 1)[0]
     segments = [segment for segment in path.split("/") if segment]

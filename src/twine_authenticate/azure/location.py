@@ -16,6 +16,7 @@ from urllib.parse import quote
 from .._version import __version__
 from ..errors import ServiceError
 from ..transport import Response, Transport
+from ..urls import join_under
 from .job_token import JobToken
 
 PYPI_AREA_ID = "92F0314B-06C5-46E0-ABE7-15FD9D13276A"
@@ -66,14 +67,6 @@ def expand_route_template(template: str, route_values: Mapping[str, str | None])
         if out:
             segments.append("".join(out))
     return "/".join(segments)
-
-
-def join_under(base_url: str, relative: str) -> str:
-    """``https://pkgs.dev.azure.com/contoso`` + ``_packaging/F/pypi/upload``, slash or not."""
-    scheme, _, rest = base_url.partition("://")
-    authority, _, path = rest.partition("/")
-    parts = [part for part in path.split("/") if part] + [relative]
-    return f"{scheme}://{authority}/" + "/".join(part for part in parts if part)
 
 
 class LocationService:

@@ -15,18 +15,12 @@ from ..azure.agent import (
 )
 from ..errors import InputError
 from ..repository import Repository
+from ..urls import is_pypi_upload
 from ..validation import check_section_name, check_url, check_value
 from .pending import Pending, ready
 
 if TYPE_CHECKING:
     from ..inputs import Inputs
-
-PYPI_UPLOAD_PREFIXES = ("https://upload.pypi.org/legacy", "https://test.pypi.org/legacy")
-
-
-def is_pypi_upload_url(url: str) -> bool:
-    """PyPI and TestPyPI accept API tokens only with the username ``__token__``."""
-    return url.lower().startswith(PYPI_UPLOAD_PREFIXES)
 
 
 def read(inputs: Inputs, env: Environment) -> Pending | None:
@@ -88,7 +82,8 @@ def read_service_connection(connection_id: str, env: Environment) -> Repository:
                 f"{what}: scheme Token but the connection has no apitoken; "
                 "edit the connection and set its token."
             )
-        username = "__token__" if is_pypi_upload_url(url) else "build"
+        # PyPI and TestPyPI accept API tokens only with the username __token__.
+        username = "__token__" if is_pypi_upload(url) else "build"
         password = token
     elif scheme.lower() == "usernamepassword":
         user = _parameter(parameters, "username")
