@@ -5,7 +5,6 @@ from __future__ import annotations
 import string
 import tempfile
 import unicodedata
-from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -78,7 +77,7 @@ def test_any_allowed_value_round_trips_through_twine(
     url = f"https://index.example/{path}"
     with tempfile.TemporaryDirectory() as directory:
         written = write_private_file(
-            Path(directory), render_pypirc([Repository(name, url, username, password)])
+            directory, render_pypirc([Repository(name, url, username, password)])
         )
         config = get_config(str(written))
     assert config[name]["repository"] == url
