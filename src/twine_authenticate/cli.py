@@ -104,6 +104,15 @@ class _Parser(argparse.ArgumentParser):
                 parsers += action.choices.values()
         return parsers
 
+    def _get_formatter(self) -> argparse.HelpFormatter:
+        # argparse's own asks shutil for the terminal width, and shutil imports bz2 and lzma:
+        # 10 ms on every run, for a formatter that add_argument builds to check metavars.
+        try:
+            width = int(os.environ.get("COLUMNS", "")) or os.get_terminal_size(1).columns
+        except (ValueError, OSError):
+            width = 80
+        return self.formatter_class(prog=self.prog, width=max(width - 2, 40))  # type: ignore[call-arg]
+
     def error(self, message: str) -> NoReturn:
         raise UsageError(f"{message}. Run `{self.prog} --help` for the usage.")
 

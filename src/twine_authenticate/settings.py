@@ -3,7 +3,6 @@ then ``Options.from_arguments``) or directly by a library caller."""
 
 from __future__ import annotations
 
-import math
 from typing import TYPE_CHECKING, NamedTuple
 
 from .clients import CLIENTS
@@ -122,9 +121,8 @@ class Options(NamedTuple):
 
 
 def _check_timeout(value: float, what: str) -> float:
-    if not (isinstance(value, (int, float)) and math.isfinite(value)) or not (
-        0 < value <= MAX_TIMEOUT
-    ):
+    # Also false for NaN; infinity is above the maximum.
+    if not (isinstance(value, (int, float)) and 0 < value <= MAX_TIMEOUT):
         raise InputError(
             f"{what} must be a number of seconds above 0 and at most {MAX_TIMEOUT:g}, "
             f"not {value!r}."

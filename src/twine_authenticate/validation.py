@@ -7,7 +7,6 @@ So values are refused, never escaped: an escaped value would not be what the ind
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Iterable
 
 from .errors import InputError
@@ -23,6 +22,8 @@ def find_refused_character(value: str) -> int | None:
     for index, char in enumerate(value):
         if char.isascii() and " " <= char <= "~":
             continue
+        import unicodedata  # only for a value with a control or non-ASCII character
+
         if unicodedata.category(char) in _REFUSED_CATEGORIES:
             return index
     return None

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import NamedTuple
 
 from ..errors import InputError
@@ -35,6 +34,8 @@ def read_job_token(env: Environment) -> JobToken:
     raw = env.get(SYSTEM_CONNECTION_VARIABLE)
     if raw:
         try:
+            import json  # only for a task, whose agent writes this JSON
+
             auth = json.loads(raw)
             scheme = str(auth.get("scheme", ""))
             parameters = auth.get("parameters") or {}

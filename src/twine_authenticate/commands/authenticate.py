@@ -146,15 +146,17 @@ def _resolve_pending(
 ) -> tuple[list[Repository], list[str]]:
     """Sources that need the network resolve together, and (with --verify) the credentials of
     the others are checked at the same time."""
-    from ..concurrency import run_concurrently
-
     calls: list[Callable[[], list[Repository]]] = [
         partial(source.resolve, transport if source.needs_network else None) for source in pending
     ]
-    by_source = run_concurrently(calls) if transport is not None else [call() for call in calls]
+    if transport is None:
+        return [repository for call in calls for repository in call()], []
+    from ..concurrency import run_concurrently  # threads only for a run with network calls
+
+    by_source = run_concurrently(calls)
     repositories = [repository for found in by_source for repository in found]
     checked: list[str] = []
-    if verify and transport is not None:
+    if verify:
         from ..verify import verify_repository
 
         to_check = [

@@ -3,7 +3,6 @@ endpoint variables. No network: the connection carries its URL and credentials."
 
 from __future__ import annotations
 
-import json
 from typing import TYPE_CHECKING
 
 from ..azure.agent import (
@@ -57,6 +56,8 @@ def read_service_connection(connection_id: str, env: Environment) -> Repository:
             f"{what}: ENDPOINT_AUTH_{connection_id} is not set; the connection has "
             "no credentials the step can read."
         )
+    import json  # only when a connection is asked for
+
     try:
         auth = json.loads(raw_auth)
         parameters = auth.get("parameters") or {}
