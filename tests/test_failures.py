@@ -5,6 +5,8 @@ this run's). In process, so that the whole matrix takes well under a second a ca
 from __future__ import annotations
 
 import os
+import signal
+import socket
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
@@ -14,7 +16,8 @@ from typing import NamedTuple
 import pytest
 
 from tests.in_process import invoke
-from tests.support import TOOL, Run, base_env, new_secret, run
+from tests.leaks import Recorded
+from tests.support import RECORDED, TOOL, Run, base_env, new_secret, run
 from twine_authenticate.commands import authenticate as authenticate_module
 
 REPOSITORY = "internal=https://pypi.example.com/upload/"
@@ -272,3 +275,33 @@ def test_the_failure_form_is_code_each_shell_stops_on(tmp_path: Path, shell: str
     )
     assert result.returncode == 2
     assert result.stdout == expected + "\n"
+
+
+def test_a_cancelled_job_sigterm_fails_closed(tmp_path: Path) -> None:
+    """A CI cancels a step with SIGTERM: here while the run waits on an index that accepts
+    connections but never answers. The earlier run's file goes too."""
+    env = _shell_env(tmp_path, TWINE_AUTHENTICATE_IDX_PASSWORD=new_secret("sigterm password"))
+    first = invoke(["--repository", "idx=https://idx.example/"], env)
+    earlier = first.stdout.partition("PYPIRC_PATH='")[2].partition("'")[0]
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(1)
+        url = f"http://127.0.0.1:{listener.getsockname()[1]}/"
+        process = subprocess.Popen(
+            [*TOOL, "--verify", "--timeout", "60", "--repository", f"idx={url}"],
+            env={**env, "PYPIRC_PATH": earlier},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        connection, _ = listener.accept()  # the run is now waiting for an answer
+        with connection:
+            process.send_signal(signal.SIGTERM)
+            stdout, stderr = process.communicate(timeout=30)
+    RECORDED.append(Recorded("sigterm stdout", stdout))
+    RECORDED.append(Recorded("sigterm stderr", stderr))
+    assert process.returncode == 143
+    assert stdout.splitlines()[-1] == "false"
+    assert "terminated (SIGTERM)" in stderr and "Traceback" not in stderr
+    assert not Path(earlier).exists()
+    assert not list((tmp_path / "tmp").glob("twineAuthenticate-*/*/.pypirc"))

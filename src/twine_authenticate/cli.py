@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 
 EXIT_INTERNAL_ERROR = 70  # sysexits' EX_SOFTWARE
 EXIT_INTERRUPTED = 130
+EXIT_TERMINATED = 143  # 128 + SIGTERM, as a shell reports it
 
 USAGE = """
   twine-authenticate [SOURCES...] [OUTPUT...] [NETWORK...] [CHANNEL...]   write credentials
@@ -54,8 +55,8 @@ examples:
 
 exit status:
   0 success; 1 a service refused or failed, or the file could not be written; 2 bad input or
-  usage; 70 internal error; 130 interrupted. Every failure leaves no credentials behind, and
-  in a shell prints `false` so that eval fails too."""
+  usage; 70 internal error; 130 interrupted; 143 terminated (SIGTERM). Every failure leaves
+  no credentials behind, and in a shell prints `false` so that eval fails too."""
 
 
 class UsageError(InputError):
@@ -126,6 +127,22 @@ class _Parser(argparse.ArgumentParser):
             stream = self.streams.stderr if file is sys.stderr else self.streams.stdout
             stream.write(message)
             stream.flush()
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM: a CI cancelling the job. Taken like Ctrl-C, through the one failure path."""
+
+
+def _terminate_as_interrupt() -> None:
+    import signal
+
+    def terminated(signum: int, frame: object) -> None:
+        raise Terminated
+
+    try:
+        signal.signal(signal.SIGTERM, terminated)
+    except (ValueError, OSError):  # not the main thread, or no such signal here
+        pass
 
 
 class ChannelChoice(NamedTuple):
@@ -215,6 +232,8 @@ def main(
     stdout: TextIO | None = None,
     stderr: TextIO | None = None,
 ) -> int:
+    if argv is None:  # the real process (not a caller's): a CI cancelling the job sends SIGTERM
+        _terminate_as_interrupt()
     argv = list(sys.argv[1:] if argv is None else argv)
     env = os.environ if env is None else env
     streams_given = stdout is not None
@@ -332,6 +351,8 @@ def describe(error: BaseException) -> tuple[str, int]:
     could (a library may quote a value), so only its type is named."""
     if isinstance(error, TwineAuthenticateError):
         return str(error), error.exit_code
+    if isinstance(error, Terminated):
+        return "terminated (SIGTERM); no credentials were left behind.", EXIT_TERMINATED
     if isinstance(error, KeyboardInterrupt):
         return "interrupted; no credentials were left behind.", EXIT_INTERRUPTED
     if _is_stream_error(error):
