@@ -193,3 +193,34 @@ def test_workload_identity_inputs_fail_instead_of_being_ignored() -> None:
     }
     with pytest.raises(InputError, match=r"feedUrl .* not supported yet"):
         sources(Options(), env)
+
+
+@pytest.mark.parametrize(
+    ("url", "username"),
+    [
+        ("https://upload.pypi.org/legacy/", "__token__"),
+        ("https://upload.pypi.org/legacy", "__token__"),  # every module agrees on this one now
+        ("https://UPLOAD.pypi.org:443/legacy/", "__token__"),
+        ("https://test.pypi.org/legacy", "__token__"),
+        ("https://upload.pypi.org.evil.example/legacy/", "build"),
+        ("http://upload.pypi.org/legacy/", "build"),
+    ],
+)
+def test_pypi_upload_urls_are_recognised_one_way(url: str, username: str) -> None:
+    env = connection_env("c", url=url, name="pypi", apitoken="t")
+    (found,) = repositories(Options(service_connections=("c",)), env)
+    assert found.username == username
+
+
+@pytest.mark.parametrize(
+    ("url", "problem"),
+    [
+        ("https://idx.example:80a/", "has a port that is not a number"),
+        ("https://[::1/", "malformed IPv6 address"),
+        ("https:///upload/", "has no host"),
+    ],
+)
+def test_a_broken_repository_url_is_an_input_error(url: str, problem: str) -> None:
+    env = {"TWINE_AUTHENTICATE_IDX_PASSWORD": "pw"}
+    with pytest.raises(InputError, match=problem):
+        repositories(Options(repositories=(f"idx={url}",)), env)

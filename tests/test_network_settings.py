@@ -1,0 +1,58 @@
+"""Proxy and CA settings as read from the environment (no network)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.in_process import invoke
+from tests.support import base_env, new_secret
+from twine_authenticate import InputError
+from twine_authenticate.network_settings import read_network_settings
+
+
+@pytest.mark.parametrize("variable", ["AGENT_CAINFO", "REQUESTS_CA_BUNDLE", "SSL_CERT_FILE"])
+def test_a_missing_ca_bundle_names_the_setting_to_fix(tmp_path: Path, variable: str) -> None:
+    missing = tmp_path / "no-such-ca.pem"
+    with pytest.raises(InputError) as caught:
+        read_network_settings({variable: str(missing)})
+    assert f"{variable} names {missing}, which is not a file" in str(caught.value)
+
+
+def test_a_missing_ca_bundle_fails_the_run_before_any_call(tmp_path: Path) -> None:
+    env = base_env(
+        tmp_path,
+        SSL_CERT_FILE=str(tmp_path / "gone.pem"),
+        TWINE_AUTHENTICATE_IDX_PASSWORD=new_secret("ca test"),
+    )
+    result = invoke(["--verify", "--repository", "idx=https://idx.example/"], env)
+    assert result.returncode == 2
+    assert "SSL_CERT_FILE names" in result.stderr and "point it at a PEM file" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("value", "host", "port"),
+    [
+        ("http://[::1]:3128", "::1", 3128),
+        ("http://[::1]", "::1", 80),  # used to route to host ':'
+        ("proxy.corp:8080", "proxy.corp", 8080),
+    ],
+)
+def test_proxy_addresses_are_taken_apart_one_way(value: str, host: str, port: int) -> None:
+    settings = read_network_settings({"HTTPS_PROXY": value})
+    route = settings.route_for("https://pkgs.example/")
+    assert route is not None and (route.host, route.port) == (host, port)
+
+
+def test_a_proxy_password_with_an_unencoded_slash_is_kept_whole() -> None:
+    settings = read_network_settings({"HTTPS_PROXY": "http://me:pa/ss@proxy.corp:3128"})
+    assert settings.https_proxy is not None
+    assert settings.https_proxy.password == "pa/ss"
+    assert settings.route_for("https://x.example/") is not None
+
+
+def test_a_proxy_port_that_is_not_a_number_is_an_input_error_not_a_crash() -> None:
+    with pytest.raises(InputError) as caught:
+        read_network_settings({"HTTPS_PROXY": "http://proxy.corp:80a"})
+    assert "HTTPS_PROXY" in str(caught.value) and "not a number" in str(caught.value)
