@@ -90,13 +90,15 @@ def test_twenty_feeds_are_checked_together(
     names = [f"Feed{i:02}" for i in range(20)]
     for name in names:
         fake_devops.add_feed(name)
-    fake_devops.latency = 0.2
+    # Each check is held until all twenty are in flight: checks sent one after another
+    # would each wait out the gather's timeout instead, and never overlap.
+    fake_devops.gather("_apis/packaging/feeds", count=20)
     step = job.task_step(inputs={"artifactFeed": ",".join(names)})
     assert step.succeeded, step.run.output
     # Two resource areas, one route lookup, one check per feed: nothing per feed but its check.
     assert len(fake_devops.requests) == 3 + 20
     assert len(fake_devops.requests_to("_apis/packaging/feeds")) == 20
-    assert fake_devops.max_in_flight >= 15, "the checks must overlap, not queue"
+    assert fake_devops.max_in_flight == 20, "the checks must overlap, not queue"
 
 
 def test_verify_accepts_good_credentials_and_refuses_bad_ones(
