@@ -1,9 +1,6 @@
 from __future__ import annotations
 
 import hashlib
-import signal
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,7 +9,8 @@ import pytest
 from tests import support
 from tests.fake_azure_devops import FakeAzureDevOps
 from tests.leaks import find_leaks
-from tests.support import IndexServer, free_port, register_secret, wait_for_port
+from tests.support import IndexServer, register_secret, running_index
+from tests.support.azure import AzureJobs
 
 SESSION_SECRETS: dict[str, str] = {}
 
@@ -31,55 +29,29 @@ def leak_guard() -> Iterator[None]:
 @pytest.fixture(scope="session")
 def index_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[IndexServer]:
     """A real pypiserver on 127.0.0.1 that needs a password to upload and to read."""
-    root = tmp_path_factory.mktemp("pypiserver")
-    packages = root / "packages"
-    packages.mkdir()
-    htpasswd = root / "htpasswd"
-    htpasswd.write_text("")
-    port = free_port()
-    server = IndexServer(f"http://127.0.0.1:{port}/", packages, htpasswd)
-    password = support.new_secret("pypiserver uploader")
-    SESSION_SECRETS["pypiserver uploader"] = password
-    server.add_user("uploader", password)
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "pypiserver",
-            "run",
-            "-i",
-            "127.0.0.1",
-            "-p",
-            str(port),
-            "-a",
-            "update,download,list",
-            "-P",
-            str(htpasswd),
-            str(packages),
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        wait_for_port(port)
+    with running_index(tmp_path_factory.mktemp("pypiserver")) as server:
+        password = support.new_secret("pypiserver uploader")
+        SESSION_SECRETS["pypiserver uploader"] = password
+        server.add_user("uploader", password)
         yield server
-    finally:
-        process.send_signal(signal.SIGTERM)
-        process.wait(timeout=10)
 
 
 @pytest.fixture
 def fake_devops(index_server: IndexServer) -> Iterator[FakeAzureDevOps]:
     token = support.new_secret("job access token")
-    fake = FakeAzureDevOps(
+    with FakeAzureDevOps(
         token=token,
         index_url=index_server.url,
         index_credentials=("uploader", index_server.users["uploader"]),
-    ).start()
-    try:
+    ) as fake:
         yield fake
-    finally:
-        fake.stop()
+
+
+@pytest.fixture
+def azure_job(tmp_path: Path) -> AzureJobs:
+    """Builds an Azure Pipelines agent job: ``azure_job(fake_devops)``, ``azure_job()``; see
+    tests/support/azure.py for the options."""
+    return AzureJobs(tmp_path)
 
 
 @pytest.fixture

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import secrets
 import shutil
-import signal
-import subprocess
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -24,8 +22,9 @@ from tests.support import (
     new_secret,
     register_secret,
     run_tool,
-    wait_for_port,
+    running_server,
 )
+from tests.support.azure import AzureJobs
 
 
 @dataclass
@@ -60,38 +59,27 @@ def tinyproxy(tmp_path: Path) -> Iterator[Tinyproxy]:
         f'Port {port}\nListen 127.0.0.1\nTimeout 20\nLogFile "{proxy.log}"\nLogLevel Connect\n'
         f"MaxClients 40\nBasicAuth {proxy.username} {proxy.password}\nDisableViaHeader Yes\n"
     )
-    process = subprocess.Popen(
-        [binary, "-d", "-c", str(directory / "conf")],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        wait_for_port(port)
+    argv = [binary, "-d", "-c", str(directory / "conf")]
+    with running_server("tinyproxy", argv, port=port, log=directory / "output"):
         yield proxy
-    finally:
-        process.send_signal(signal.SIGTERM)
-        process.wait(timeout=10)
 
 
-def agent_job(fake: FakeAzureDevOps, tmp_path: Path, proxy: Tinyproxy, **env: str) -> AzureAgentJob:
+def agent_job(
+    azure_job: AzureJobs, fake: FakeAzureDevOps, proxy: Tinyproxy, **env: str
+) -> AzureAgentJob:
     fake.add_feed("Feed")
-    return AzureAgentJob(
-        tmp_path / "job",
-        collection_url=fake.collection_url,
-        job_token=fake.token,
-        extra_env={
-            "AGENT_PROXYURL": f"http://127.0.0.1:{proxy.port}",
-            "AGENT_PROXYUSERNAME": proxy.username,
-            "SECRET_AGENT_PROXYPASSWORD": proxy.password,
-            **env,
-        },
-    )
+    proxy_env = {
+        "AGENT_PROXYURL": f"http://127.0.0.1:{proxy.port}",
+        "AGENT_PROXYUSERNAME": proxy.username,
+        "SECRET_AGENT_PROXYPASSWORD": proxy.password,
+    }
+    return azure_job(fake, env={**proxy_env, **env})
 
 
 def test_every_call_goes_through_the_agent_proxy(
-    fake_devops: FakeAzureDevOps, tinyproxy: Tinyproxy, tmp_path: Path
+    fake_devops: FakeAzureDevOps, tinyproxy: Tinyproxy, azure_job: AzureJobs
 ) -> None:
-    job = agent_job(fake_devops, tmp_path, tinyproxy)
+    job = agent_job(azure_job, fake_devops, tinyproxy)
     step = job.task_step(inputs={"artifactFeed": "Feed"})
     assert step.succeeded, step.issues("error")
     target = fake_devops.base_url.removeprefix("http://")
@@ -103,10 +91,10 @@ def test_every_call_goes_through_the_agent_proxy(
 
 
 def test_bypass_list_sends_matching_urls_direct(
-    fake_devops: FakeAzureDevOps, tinyproxy: Tinyproxy, tmp_path: Path
+    fake_devops: FakeAzureDevOps, tinyproxy: Tinyproxy, azure_job: AzureJobs
 ) -> None:
     job = agent_job(
-        fake_devops, tmp_path, tinyproxy, AGENT_PROXYBYPASSLIST='["127\\\\.0\\\\.0\\\\.1"]'
+        azure_job, fake_devops, tinyproxy, AGENT_PROXYBYPASSLIST='["127\\\\.0\\\\.0\\\\.1"]'
     )
     step = job.task_step(inputs={"artifactFeed": "Feed"})
     assert step.succeeded, step.issues("error")
@@ -115,11 +103,11 @@ def test_bypass_list_sends_matching_urls_direct(
 
 
 def test_wrong_proxy_password_fails_at_once(
-    fake_devops: FakeAzureDevOps, tinyproxy: Tinyproxy, tmp_path: Path
+    fake_devops: FakeAzureDevOps, tinyproxy: Tinyproxy, azure_job: AzureJobs
 ) -> None:
     job = agent_job(
+        azure_job,
         fake_devops,
-        tmp_path,
         tinyproxy,
         SECRET_AGENT_PROXYPASSWORD=new_secret("wrong proxy password"),
     )
@@ -155,13 +143,13 @@ def test_export_proxy_lets_twine_upload_through_it(
     tinyproxy: Tinyproxy,
     index_server: IndexServer,
     distribution: list[Path],
-    tmp_path: Path,
+    azure_job: AzureJobs,
 ) -> None:
     password = new_secret("index password behind proxy")
     index_server.add_user("proxied", password)
     job = agent_job(
+        azure_job,
         fake_devops,
-        tmp_path,
         tinyproxy,
         TWINE_AUTHENTICATE_IDX_USERNAME="proxied",
         TWINE_AUTHENTICATE_IDX_PASSWORD=password,
@@ -197,21 +185,20 @@ def tls_devops(
 
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     private_ca[0].issue_cert("127.0.0.1").configure_cert(context)
-    fake = FakeAzureDevOps(
+    with FakeAzureDevOps(
         token=new_secret("tls job token"),
         index_url=index_server.url,
         index_credentials=("uploader", index_server.users["uploader"]),
         ssl_context=context,
-    ).start()
-    fake.add_feed("Feed")
-    yield fake
-    fake.stop()
+    ) as fake:
+        fake.add_feed("Feed")
+        yield fake
 
 
-def test_private_ca_fails_without_the_setting(tls_devops: FakeAzureDevOps, tmp_path: Path) -> None:
-    job = AzureAgentJob(
-        tmp_path / "job", collection_url=tls_devops.collection_url, job_token=tls_devops.token
-    )
+def test_private_ca_fails_without_the_setting(
+    tls_devops: FakeAzureDevOps, azure_job: AzureJobs
+) -> None:
+    job = azure_job(tls_devops)
     step = job.task_step(inputs={"artifactFeed": "Feed"})
     [error] = step.issues("error")
     assert not step.succeeded and "TLS failed" in error and "Agent.CAInfo" in error
@@ -219,14 +206,12 @@ def test_private_ca_fails_without_the_setting(tls_devops: FakeAzureDevOps, tmp_p
 
 @pytest.mark.parametrize("variable", ["AGENT_CAINFO", "REQUESTS_CA_BUNDLE", "SSL_CERT_FILE"])
 def test_private_ca_passes_with_the_setting(
-    tls_devops: FakeAzureDevOps, private_ca: tuple[trustme.CA, Path], tmp_path: Path, variable: str
+    tls_devops: FakeAzureDevOps,
+    private_ca: tuple[trustme.CA, Path],
+    azure_job: AzureJobs,
+    variable: str,
 ) -> None:
-    job = AzureAgentJob(
-        tmp_path / "job",
-        collection_url=tls_devops.collection_url,
-        job_token=tls_devops.token,
-        extra_env={variable: str(private_ca[1])},
-    )
+    job = azure_job(tls_devops, env={variable: str(private_ca[1])})
     step = job.task_step(inputs={"artifactFeed": "Feed"})
     assert step.succeeded, step.issues("error")
     assert step.variables_set()["PYPIRC_PATH"]

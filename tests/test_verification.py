@@ -10,13 +10,12 @@ import pytest
 from tests.fake_azure_devops import FakeAzureDevOps
 from tests.pipeline import AzureAgentJob, ServiceConnection
 from tests.support import IndexServer, base_env, new_secret, run_tool
+from tests.support.azure import AzureJobs
 
 
 @pytest.fixture
-def job(fake_devops: FakeAzureDevOps, tmp_path: Path) -> AzureAgentJob:
-    return AzureAgentJob(
-        tmp_path / "job", collection_url=fake_devops.collection_url, job_token=fake_devops.token
-    )
+def job(fake_devops: FakeAzureDevOps, azure_job: AzureJobs) -> AzureAgentJob:
+    return azure_job(fake_devops)
 
 
 def assert_nothing_written(job: AzureAgentJob) -> None:
@@ -123,8 +122,8 @@ def test_verify_accepts_good_credentials_and_refuses_bad_ones(
     assert refused.stdout == "false\n", "only the code that makes eval fail"
 
 
-def test_verify_says_plainly_that_pypi_cannot_be_checked(tmp_path: Path) -> None:
-    job = AzureAgentJob(tmp_path / "job")
+def test_verify_says_plainly_that_pypi_cannot_be_checked(azure_job: AzureJobs) -> None:
+    job = azure_job()
     token = new_secret("pypi token")
     connection = ServiceConnection(
         "p1", "https://upload.pypi.org/legacy/", "pypi", "Token", {"apitoken": token}
