@@ -4,6 +4,7 @@ real servers and programs the tests use.
 - ``running``: the tool and other programs, run and recorded for the leak check; secrets.
 - ``servers``: start a server program, wait until it listens, stop it within a bound.
 - ``index``: a real pypiserver, and ``IndexServer.published``, the one read-back.
+- ``auth_proxy``: a real proxy that needs a password (imported where used: it is not free).
 - ``azure``: the one way a test builds an Azure Pipelines agent job (the ``azure_job`` fixture).
 - ``projects``: tiny real projects to build and publish.
 """
