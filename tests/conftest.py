@@ -11,6 +11,7 @@ from tests.fake_azure_devops import FakeAzureDevOps
 from tests.leaks import find_leaks
 from tests.support import IndexServer, register_secret, running_index
 from tests.support.azure import AzureJobs
+from tests.support.os_tools import MISSING, STRICT_VARIABLE, strict
 
 SESSION_SECRETS: dict[str, str] = {}
 
@@ -64,6 +65,23 @@ def package_name(request: pytest.FixtureRequest) -> str:
 @pytest.fixture
 def distribution(tmp_path: Path, package_name: str) -> list[Path]:
     return support.build_distribution(tmp_path / "build", package_name)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    outcome = yield
+    report: pytest.TestReport = outcome.get_result()  # type: ignore[attr-defined]
+    fail_skips_for_missing_programs(report)
+
+
+def fail_skips_for_missing_programs(report: pytest.TestReport) -> None:
+    """Under TWINE_AUTHENTICATE_STRICT_TESTS=1 a test skipped for a missing OS program fails:
+    CI must run every test, not pass by skipping."""
+    if report.skipped and strict() and isinstance(report.longrepr, tuple):
+        reason = str(report.longrepr[2]).removeprefix("Skipped: ")
+        if MISSING in reason:
+            report.outcome = "failed"
+            report.longrepr = f"{reason} ({STRICT_VARIABLE}=1 makes this a failure)"
 
 
 __all__ = ["register_secret"]

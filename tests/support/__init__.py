@@ -6,12 +6,14 @@ real servers and programs the tests use.
 - ``index``: a real pypiserver, and ``IndexServer.published``, the one read-back.
 - ``auth_proxy``: a real proxy that needs a password (imported where used: it is not free).
 - ``azure``: the one way a test builds an Azure Pipelines agent job (the ``azure_job`` fixture).
+- ``os_tools``: programs that come from the OS, not from pip, and the skip when one is missing.
 - ``projects``: tiny real projects to build and publish.
 """
 
 from __future__ import annotations
 
 from tests.support.index import IndexServer, running_index
+from tests.support.os_tools import require_program
 from tests.support.projects import build_distribution, make_flit_project
 from tests.support.running import (
     RECORDED,
@@ -41,6 +43,7 @@ __all__ = [
     "make_flit_project",
     "new_secret",
     "register_secret",
+    "require_program",
     "run",
     "run_tool",
     "running_index",
