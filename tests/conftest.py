@@ -8,7 +8,7 @@ import pytest
 
 from tests import support
 from tests.fake_azure_devops import FakeAzureDevOps
-from tests.leaks import find_leaks
+from tests.leaks import find_leaks, secret_forms
 from tests.support import IndexServer, register_secret, running_index
 from tests.support.azure import AzureJobs
 from tests.support.os_tools import MISSING, STRICT_VARIABLE, strict
@@ -72,6 +72,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     outcome = yield
     report: pytest.TestReport = outcome.get_result()  # type: ignore[attr-defined]
     fail_skips_for_missing_programs(report)
+    redact_secrets(report)
 
 
 def fail_skips_for_missing_programs(report: pytest.TestReport) -> None:
@@ -82,6 +83,32 @@ def fail_skips_for_missing_programs(report: pytest.TestReport) -> None:
         if MISSING in reason:
             report.outcome = "failed"
             report.longrepr = f"{reason} ({STRICT_VARIABLE}=1 makes this a failure)"
+
+
+def redact_secrets(report: pytest.TestReport) -> None:
+    """A failure message shows no registered secret, in any form the leak check knows, even
+    when an assertion message holds a program's raw output: each is replaced by ***."""
+    if not report.failed:
+        return
+    forms = sorted(
+        {
+            form
+            for secret in {**SESSION_SECRETS, **support.SECRETS}.values()
+            for form in secret_forms(secret).values()
+        },
+        key=len,
+        reverse=True,
+    )
+
+    def redact(text: str) -> str:
+        for form in forms:
+            text = text.replace(form, "***")
+        return text
+
+    text = str(report.longrepr)
+    if redact(text) != text:
+        report.longrepr = redact(text)
+    report.sections = [(title, redact(content)) for title, content in report.sections]
 
 
 __all__ = ["register_secret"]

@@ -15,7 +15,7 @@ import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote
 
@@ -61,7 +61,7 @@ def _record(line: str) -> None:
 class AuthProxy:
     port: int
     username: str
-    password: str
+    password: str = field(repr=False)
     request_log: Path
 
     @property

@@ -26,7 +26,7 @@ class IndexServer:
     url: str
     packages: Path
     htpasswd: Path
-    users: dict[str, str] = field(default_factory=dict)
+    users: dict[str, str] = field(default_factory=dict, repr=False)
     _mtime_ns: int = 0
 
     def add_user(self, username: str, password: str) -> None:
