@@ -1,9 +1,6 @@
 from __future__ import annotations
 
 import hashlib
-import signal
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -11,8 +8,10 @@ import pytest
 
 from tests import support
 from tests.fake_azure_devops import FakeAzureDevOps
-from tests.leaks import find_leaks
-from tests.support import IndexServer, free_port, register_secret, wait_for_port
+from tests.leaks import find_leaks, secret_forms
+from tests.support import IndexServer, register_secret, running_index
+from tests.support.azure import AzureJobs
+from tests.support.os_tools import MISSING, STRICT_VARIABLE, strict
 
 SESSION_SECRETS: dict[str, str] = {}
 
@@ -31,55 +30,29 @@ def leak_guard() -> Iterator[None]:
 @pytest.fixture(scope="session")
 def index_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[IndexServer]:
     """A real pypiserver on 127.0.0.1 that needs a password to upload and to read."""
-    root = tmp_path_factory.mktemp("pypiserver")
-    packages = root / "packages"
-    packages.mkdir()
-    htpasswd = root / "htpasswd"
-    htpasswd.write_text("")
-    port = free_port()
-    server = IndexServer(f"http://127.0.0.1:{port}/", packages, htpasswd)
-    password = support.new_secret("pypiserver uploader")
-    SESSION_SECRETS["pypiserver uploader"] = password
-    server.add_user("uploader", password)
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "pypiserver",
-            "run",
-            "-i",
-            "127.0.0.1",
-            "-p",
-            str(port),
-            "-a",
-            "update,download,list",
-            "-P",
-            str(htpasswd),
-            str(packages),
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        wait_for_port(port)
+    with running_index(tmp_path_factory.mktemp("pypiserver")) as server:
+        password = support.new_secret("pypiserver uploader")
+        SESSION_SECRETS["pypiserver uploader"] = password
+        server.add_user("uploader", password)
         yield server
-    finally:
-        process.send_signal(signal.SIGTERM)
-        process.wait(timeout=10)
 
 
 @pytest.fixture
 def fake_devops(index_server: IndexServer) -> Iterator[FakeAzureDevOps]:
     token = support.new_secret("job access token")
-    fake = FakeAzureDevOps(
+    with FakeAzureDevOps(
         token=token,
         index_url=index_server.url,
         index_credentials=("uploader", index_server.users["uploader"]),
-    ).start()
-    try:
+    ) as fake:
         yield fake
-    finally:
-        fake.stop()
+
+
+@pytest.fixture
+def azure_job(tmp_path: Path) -> AzureJobs:
+    """Builds an Azure Pipelines agent job: ``azure_job(fake_devops)``, ``azure_job()``; see
+    tests/support/azure.py for the options."""
+    return AzureJobs(tmp_path)
 
 
 @pytest.fixture
@@ -92,6 +65,50 @@ def package_name(request: pytest.FixtureRequest) -> str:
 @pytest.fixture
 def distribution(tmp_path: Path, package_name: str) -> list[Path]:
     return support.build_distribution(tmp_path / "build", package_name)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    outcome = yield
+    report: pytest.TestReport = outcome.get_result()  # type: ignore[attr-defined]
+    fail_skips_for_missing_programs(report)
+    redact_secrets(report)
+
+
+def fail_skips_for_missing_programs(report: pytest.TestReport) -> None:
+    """Under TWINE_AUTHENTICATE_STRICT_TESTS=1 a test skipped for a missing OS program fails:
+    CI must run every test, not pass by skipping."""
+    if report.skipped and strict() and isinstance(report.longrepr, tuple):
+        reason = str(report.longrepr[2]).removeprefix("Skipped: ")
+        if MISSING in reason:
+            report.outcome = "failed"
+            report.longrepr = f"{reason} ({STRICT_VARIABLE}=1 makes this a failure)"
+
+
+def redact_secrets(report: pytest.TestReport) -> None:
+    """A failure message shows no registered secret, in any form the leak check knows, even
+    when an assertion message holds a program's raw output: each is replaced by ***."""
+    if not report.failed:
+        return
+    forms = sorted(
+        {
+            form
+            for secret in {**SESSION_SECRETS, **support.SECRETS}.values()
+            for form in secret_forms(secret).values()
+        },
+        key=len,
+        reverse=True,
+    )
+
+    def redact(text: str) -> str:
+        for form in forms:
+            text = text.replace(form, "***")
+        return text
+
+    text = str(report.longrepr)
+    if redact(text) != text:
+        report.longrepr = redact(text)
+    report.sections = [(title, redact(content)) for title, content in report.sections]
 
 
 __all__ = ["register_secret"]

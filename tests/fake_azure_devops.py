@@ -147,13 +147,16 @@ class FakeAzureDevOps:
         self._lock = threading.Lock()
         self.in_flight = 0
         self.max_in_flight = 0
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
+        self._gates: list[tuple[str, threading.Barrier]] = []
+        self._server = _Server(("127.0.0.1", 0), _handler_for(self))
         self.scheme = "http"
         if ssl_context is not None:
             self._server.socket = ssl_context.wrap_socket(self._server.socket, server_side=True)
             self.scheme = "https"
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        # stop() waits for the serving loop to notice; a short poll keeps that quick.
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
+        )
 
     # -- addresses ---------------------------------------------------------------------------
     @property
@@ -184,6 +187,12 @@ class FakeAzureDevOps:
         self._server.shutdown()
         self._server.server_close()
 
+    def __enter__(self) -> FakeAzureDevOps:
+        return self.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
     def add_feed(
         self,
         name: str,
@@ -202,6 +211,13 @@ class FakeAzureDevOps:
         fault = Fault(path_contains=path_contains, status=status, times=times, **options)  # type: ignore[arg-type]
         self.faults.append(fault)
         return fault
+
+    def gather(self, path_contains: str, count: int, timeout: float = 5.0) -> None:
+        """Hold each matching request until ``count`` of them are in flight together, then
+        answer them all. If they do not all come within ``timeout`` seconds, stop holding
+        (every waiting request goes on): a test of concurrency then sees the low
+        ``max_in_flight`` it was meant to catch, with no dependence on timing otherwise."""
+        self._gates.append((path_contains.lower(), threading.Barrier(count, timeout=timeout)))
 
     def requests_to(self, path_contains: str, method: str | None = None) -> list[RecordedRequest]:
         needle = path_contains.lower()
@@ -224,6 +240,14 @@ class FakeAzureDevOps:
                     return fault
         return None
 
+    def wait_at_gate(self, path: str) -> None:
+        for needle, barrier in self._gates:
+            if needle in path.lower():
+                try:
+                    barrier.wait()
+                except threading.BrokenBarrierError:
+                    pass  # timed out (or broken by another request that did): go on
+
     def find_feed(self, feed_name: str, project: str | None) -> Feed | None:
         for feed in self.feeds:
             same_project = (feed.project or "").lower() == (project or "").lower()
@@ -245,6 +269,14 @@ class FakeAzureDevOps:
                 return "invalid"
             return "valid" if decoded.partition(":")[2] == self.token else "invalid"
         return "invalid"
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    # The tool sends its checks together (twenty feeds, twenty connections at once). With
+    # the default listen backlog of 5, a busy machine's kernel drops some of them and the
+    # client waits a second or more to try again.
+    request_queue_size = 128
 
 
 _PACKAGING_ROUTE = re.compile(
@@ -326,6 +358,7 @@ def _handler_for(fake: FakeAzureDevOps) -> type[BaseHTTPRequestHandler]:
                     fake.in_flight -= 1
 
         def _handle(self, body: bytes, path: str) -> None:
+            fake.wait_at_gate(self.path)
             if fake.latency:
                 time.sleep(fake.latency)
             fault = fake.take_fault(self.command, self.path)

@@ -68,7 +68,7 @@ def parse_env_file(text: str) -> dict[str, str]:
 class GitHubStep:
     run: Run
     log: list[str]
-    env_set: dict[str, str]
+    env_set: dict[str, str] = field(repr=False)
 
     @property
     def succeeded(self) -> bool:
@@ -82,9 +82,10 @@ class GitHubStep:
 @dataclass
 class GitHubJob:
     workspace: Path
-    base_env: Mapping[str, str]
-    env: dict[str, str] = field(default_factory=dict)
-    masks: list[str] = field(default_factory=list)
+    # Failure messages show a job's repr: nothing that can hold a secret is in it.
+    base_env: Mapping[str, str] = field(repr=False)
+    env: dict[str, str] = field(default_factory=dict, repr=False)
+    masks: list[str] = field(default_factory=list, repr=False)
 
     def __post_init__(self) -> None:
         self.runner_temp = self.workspace / "_runner_temp"

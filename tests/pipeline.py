@@ -31,7 +31,7 @@ def unescape_property(value: str) -> str:
 class LoggingCommand:
     name: str
     properties: dict[str, str]
-    data: str
+    data: str = field(repr=False)  # a setsecret's data is the secret
 
 
 def parse_commands(stdout: str) -> list[LoggingCommand]:
@@ -57,7 +57,7 @@ class ServiceConnection:
     url: str
     endpoint_name: str
     scheme: str
-    parameters: Mapping[str, str]
+    parameters: Mapping[str, str] = field(repr=False)
 
     def environment(self) -> dict[str, str]:
         key = self.id
@@ -78,7 +78,7 @@ class ServiceConnection:
 @dataclass
 class Step:
     run: Run
-    commands: list[LoggingCommand]
+    commands: list[LoggingCommand] = field(repr=False)
 
     @property
     def succeeded(self) -> bool:
@@ -106,13 +106,14 @@ class AzureAgentJob:
     tmp: Path
     collection_url: str = "https://dev.azure.com/contoso/"
     server_type: str = "Hosted"
-    job_token: str | None = None
-    extra_env: dict[str, str] = field(default_factory=dict)
-    variables: dict[str, str] = field(default_factory=dict)
-    secret_variables: dict[str, str] = field(default_factory=dict)
-    masks: list[str] = field(default_factory=list)
-    log: list[str] = field(default_factory=list)
-    steps: list[Step] = field(default_factory=list)
+    # Failure messages show a job's repr: nothing that can hold a secret is in it.
+    job_token: str | None = field(default=None, repr=False)
+    extra_env: dict[str, str] = field(default_factory=dict, repr=False)
+    variables: dict[str, str] = field(default_factory=dict, repr=False)
+    secret_variables: dict[str, str] = field(default_factory=dict, repr=False)
+    masks: list[str] = field(default_factory=list, repr=False)
+    log: list[str] = field(default_factory=list, repr=False)
+    steps: list[Step] = field(default_factory=list, repr=False)
 
     def __post_init__(self) -> None:
         self.agent_temp = self.tmp / "_temp"

@@ -10,33 +10,43 @@ from pathlib import Path
 from twine.utils import get_config
 
 from tests.fake_azure_devops import FakeAzureDevOps
-from tests.pipeline import AzureAgentJob, ServiceConnection
+from tests.pipeline import AzureAgentJob, ServiceConnection, Step
 from tests.support import IndexServer, new_secret
+from tests.support.azure import AzureJobs
 
 UPLOAD = 'twine upload --disable-progress-bar -r {name} --config-file "$PYPIRC_PATH" dist/*'
-
-
-def job_for(fake: FakeAzureDevOps, tmp_path: Path, server_type: str = "Hosted") -> AzureAgentJob:
-    return AzureAgentJob(
-        tmp_path / "job",
-        collection_url=fake.collection_url,
-        server_type=server_type,
-        job_token=fake.token,
-    )
 
 
 def project_dir(distribution: list[Path]) -> Path:
     return distribution[0].parent.parent
 
 
+def authenticate_and_upload(
+    job: AzureAgentJob,
+    connection: ServiceConnection,
+    distribution: list[Path],
+) -> tuple[Step, Step]:
+    """A job that uses one service connection: the task step, then twine in a bash step."""
+    auth = job.task_step(
+        inputs={"pythonUploadServiceConnection": connection.id}, connections=[connection]
+    )
+    upload = job.script_step(
+        UPLOAD.format(name=connection.endpoint_name), cwd=project_dir(distribution)
+    )
+    assert auth.succeeded, auth.run.output
+    assert upload.succeeded, "\n".join(job.log[-20:])
+    return auth, upload
+
+
 def test_internal_feed_upload_through_the_pipeline(
     fake_devops: FakeAzureDevOps,
     index_server: IndexServer,
     distribution: list[Path],
-    tmp_path: Path,
+    package_name: str,
+    azure_job: AzureJobs,
 ) -> None:
     fake_devops.add_feed("Feed", project="My Project")
-    job = job_for(fake_devops, tmp_path)
+    job = azure_job(fake_devops)
 
     auth = job.task_step(inputs={"artifactFeed": "My Project/Feed"})
     upload = job.script_step(UPLOAD.format(name="Feed"), cwd=project_dir(distribution))
@@ -55,12 +65,7 @@ def test_internal_feed_upload_through_the_pipeline(
     assert [(u.feed, u.project, u.filename, u.status) for u in fake_devops.uploads] == [
         ("Feed", "My Project", wheel.name, 200)
     ]
-    status, page = index_server.get(
-        f"/simple/{wheel.name.split('-')[0].replace('_', '-')}/",
-        "uploader",
-        index_server.users["uploader"],
-    )
-    assert status == 200 and wheel.name in page.decode()
+    assert wheel.name in index_server.published(package_name)
     # The location calls upstream needs (minus its redundant OPTIONS _apis/Location), the Feed
     # service's area and the feed check; then twine's upload. Concurrent calls have no order.
     assert sorted((r.method, r.path.split("?")[0]) for r in fake_devops.requests[:4]) == sorted(
@@ -76,10 +81,10 @@ def test_internal_feed_upload_through_the_pipeline(
 
 
 def test_on_premises_uses_the_collection_url(
-    fake_devops: FakeAzureDevOps, distribution: list[Path], tmp_path: Path
+    fake_devops: FakeAzureDevOps, distribution: list[Path], azure_job: AzureJobs
 ) -> None:
     fake_devops.add_feed("Feed")
-    job = job_for(fake_devops, tmp_path, server_type="OnPremises")
+    job = azure_job(fake_devops, server_type="OnPremises")
 
     auth = job.task_step(inputs={"artifactFeed": "Feed"})
     upload = job.script_step(UPLOAD.format(name="Feed"), cwd=project_dir(distribution))
@@ -94,7 +99,7 @@ def test_on_premises_uses_the_collection_url(
 
 
 def test_service_connection_with_username_and_password(
-    index_server: IndexServer, distribution: list[Path], tmp_path: Path
+    index_server: IndexServer, distribution: list[Path], package_name: str, azure_job: AzureJobs
 ) -> None:
     password = new_secret("connection password")
     index_server.add_user("release-bot", password)
@@ -105,25 +110,15 @@ def test_service_connection_with_username_and_password(
         "UsernamePassword",
         {"username": "release-bot", "password": password},
     )
-    job = AzureAgentJob(tmp_path / "job")
 
-    auth = job.task_step(
-        inputs={"pythonUploadServiceConnection": connection.id}, connections=[connection]
-    )
-    upload = job.script_step(UPLOAD.format(name="private-index"), cwd=project_dir(distribution))
+    auth, _ = authenticate_and_upload(azure_job(), connection, distribution)
 
-    assert auth.succeeded, auth.run.output
     assert auth.commands[0].name == "task.setsecret"
-    assert upload.succeeded, "\n".join(job.log[-20:])
-    wheel = distribution[0]
-    status, page = index_server.get(
-        f"/simple/{wheel.name.split('-')[0].replace('_', '-')}/", "release-bot", password
-    )
-    assert status == 200 and wheel.name in page.decode()
+    assert distribution[0].name in index_server.published(package_name, "release-bot")
 
 
 def test_token_connection_uses_build_for_private_indexes(
-    index_server: IndexServer, distribution: list[Path], tmp_path: Path
+    index_server: IndexServer, distribution: list[Path], package_name: str, azure_job: AzureJobs
 ) -> None:
     token = new_secret("connection api token")
     index_server.add_user("build", token)
@@ -134,23 +129,19 @@ def test_token_connection_uses_build_for_private_indexes(
         "Token",
         {"apitoken": token},
     )
-    job = AzureAgentJob(tmp_path / "job")
+    job = azure_job()
 
-    auth = job.task_step(
-        inputs={"pythonUploadServiceConnection": connection.id}, connections=[connection]
-    )
-    upload = job.script_step(UPLOAD.format(name="token-index"), cwd=project_dir(distribution))
+    authenticate_and_upload(job, connection, distribution)
 
-    assert auth.succeeded, auth.run.output
     assert get_config(job.variables["PYPIRC_PATH"])["token-index"]["username"] == "build"
-    assert upload.succeeded, "\n".join(job.log[-20:])
+    assert distribution[0].name in index_server.published(package_name, "build")
 
 
 def test_many_feeds_and_connections_in_one_file_in_order(
     fake_devops: FakeAzureDevOps,
     index_server: IndexServer,
     distribution: list[Path],
-    tmp_path: Path,
+    azure_job: AzureJobs,
 ) -> None:
     for name, project in (("FeedA", None), ("FeedB", "Proj"), ("FeedC", None)):
         fake_devops.add_feed(name, project=project)
@@ -173,7 +164,7 @@ def test_many_feeds_and_connections_in_one_file_in_order(
         ),
     ]
     index_server.add_user("build", other)
-    job = job_for(fake_devops, tmp_path)
+    job = azure_job(fake_devops)
 
     auth = job.task_step(
         inputs={
@@ -198,11 +189,11 @@ def test_many_feeds_and_connections_in_one_file_in_order(
 
 
 def test_a_second_run_leaves_only_its_own_credentials(
-    fake_devops: FakeAzureDevOps, tmp_path: Path
+    fake_devops: FakeAzureDevOps, azure_job: AzureJobs
 ) -> None:
     fake_devops.add_feed("First")
     fake_devops.add_feed("Second")
-    job = job_for(fake_devops, tmp_path)
+    job = azure_job(fake_devops)
 
     first = job.task_step(inputs={"artifactFeed": "First"})
     first_path = Path(job.variables["PYPIRC_PATH"])
@@ -218,9 +209,9 @@ def test_a_second_run_leaves_only_its_own_credentials(
     ]
 
 
-def test_files_are_private(fake_devops: FakeAzureDevOps, tmp_path: Path) -> None:
+def test_files_are_private(fake_devops: FakeAzureDevOps, azure_job: AzureJobs) -> None:
     fake_devops.add_feed("Feed")
-    job = job_for(fake_devops, tmp_path)
+    job = azure_job(fake_devops)
     old_umask = os.umask(0)
     try:
         step = job.task_step(inputs={"artifactFeed": "Feed"})
@@ -235,10 +226,10 @@ def test_files_are_private(fake_devops: FakeAzureDevOps, tmp_path: Path) -> None
 
 
 def test_cleanup_removes_the_file_and_says_when_there_is_nothing(
-    fake_devops: FakeAzureDevOps, tmp_path: Path
+    fake_devops: FakeAzureDevOps, azure_job: AzureJobs
 ) -> None:
     fake_devops.add_feed("Feed")
-    job = job_for(fake_devops, tmp_path)
+    job = azure_job(fake_devops)
     job.task_step(inputs={"artifactFeed": "Feed"})
     path = Path(job.variables["PYPIRC_PATH"])
 
@@ -252,13 +243,13 @@ def test_cleanup_removes_the_file_and_says_when_there_is_nothing(
 
 
 def test_preset_pypirc_path_to_a_users_file_is_never_touched(
-    fake_devops: FakeAzureDevOps, tmp_path: Path
+    fake_devops: FakeAzureDevOps, azure_job: AzureJobs, tmp_path: Path
 ) -> None:
     fake_devops.add_feed("Feed")
     users_file = tmp_path / "home-pypirc"
     original = b"[distutils]\nindex-servers=mine\n\n[mine]\nrepository=https://example.invalid/\n"
     users_file.write_bytes(original)
-    job = job_for(fake_devops, tmp_path)
+    job = azure_job(fake_devops)
     job.variables["PYPIRC_PATH"] = str(users_file)
 
     step = job.task_step(inputs={"artifactFeed": "Feed"})
@@ -272,10 +263,10 @@ def test_preset_pypirc_path_to_a_users_file_is_never_touched(
 
 
 def test_a_failed_run_leaves_no_credentials_behind(
-    fake_devops: FakeAzureDevOps, tmp_path: Path
+    fake_devops: FakeAzureDevOps, azure_job: AzureJobs
 ) -> None:
     fake_devops.add_feed("Feed")
-    job = job_for(fake_devops, tmp_path)
+    job = azure_job(fake_devops)
     job.task_step(inputs={"artifactFeed": "Feed"})
     earlier = Path(job.variables["PYPIRC_PATH"])
 
@@ -292,9 +283,11 @@ def test_a_failed_run_leaves_no_credentials_behind(
     assert list((job.agent_temp / "twineAuthenticate").iterdir()) == []
 
 
-def test_refused_token_is_named_not_shown(fake_devops: FakeAzureDevOps, tmp_path: Path) -> None:
+def test_refused_token_is_named_not_shown(
+    fake_devops: FakeAzureDevOps, azure_job: AzureJobs
+) -> None:
     fake_devops.add_feed("Feed")
-    job = job_for(fake_devops, tmp_path)
+    job = azure_job(fake_devops)
     job.job_token = new_secret("a token the service refuses")
 
     step = job.task_step(inputs={"artifactFeed": "Feed"})

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.in_process import TerminalOutput, invoke
 from tests.support import base_env, new_secret, run_tool
+from tests.support.in_process import TerminalOutput, invoke
 from twine_authenticate import __version__
 
 

@@ -43,8 +43,7 @@ def test_a_project_declares_its_repositories_and_twine_uploads(
     result = run(["bash", "-euo", "pipefail", "-c", script], env, cwd=project)
     assert result.returncode == 0, result.output[-2000:]
     assert "and 2 declared in pyproject.toml" in result.stderr
-    status, _ = index_server.get(f"/simple/{package_name}/", "uploader", password)
-    assert status == 200
+    assert [path.name for path in distribution] == index_server.published(package_name)
 
 
 def test_flags_add_to_declared_repositories(tmp_path: Path) -> None:

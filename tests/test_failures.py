@@ -15,9 +15,9 @@ from typing import NamedTuple
 
 import pytest
 
-from tests.in_process import invoke
 from tests.leaks import Recorded
 from tests.support import RECORDED, TOOL, Run, base_env, new_secret, run
+from tests.support.in_process import invoke
 from twine_authenticate.commands import authenticate as authenticate_module
 
 REPOSITORY = "internal=https://pypi.example.com/upload/"

@@ -90,8 +90,7 @@ def test_twine_in_the_next_step_uploads_with_what_was_exported(
         ]
     )
     assert upload.succeeded, upload.log
-    status, page = index_server.get(f"/simple/{package_name}/", "uploader", password)
-    assert status == 200 and distribution[0].name in page.decode()
+    assert distribution[0].name in index_server.published(package_name)
 
 
 def test_a_name_that_spells_a_workflow_command_is_only_text(tmp_path: Path) -> None:

@@ -27,6 +27,7 @@ from tests.support import (
     register_secret,
     run,
 )
+from tests.support.azure import AzureJobs
 
 ROOT = Path(__file__).resolve().parent.parent
 GITLAB_INCLUDE = "integrations/gitlab/twine-authenticate.gitlab-ci.yml"
@@ -38,10 +39,11 @@ def built_project(tmp_path: Path, name: str) -> tuple[Path, list[str]]:
     return project, sorted(path.name for path in (project / "dist").iterdir())
 
 
-def read_back(server: IndexServer, name: str, files: list[str]) -> None:
-    status, page = server.get(f"/simple/{name}/", "uploader", server.users["uploader"])
-    assert status == 200, f"{name} was not uploaded"
-    assert all(file in page.decode() for file in files), (files, page)
+def assert_published(
+    server: IndexServer, name: str, files: list[str], user: str = "uploader"
+) -> None:
+    published = server.published(name, user)
+    assert set(files) <= set(published), f"{name}: uploaded {published}, built {files}"
 
 
 # --- GitHub Actions -------------------------------------------------------------------------
@@ -105,7 +107,7 @@ def test_the_readme_workflow_publishes_with_the_action(
         else:
             result = job.step(["bash", "-eo", "pipefail", "-c", step["run"]], env)
             assert result.succeeded, result.log[-20:]
-    read_back(index_server, package_name, files)
+    assert_published(index_server, package_name, files)
 
 
 def test_the_action_turns_every_input_into_its_flag(tmp_path: Path) -> None:
@@ -146,6 +148,20 @@ def azure_macros(job: AzureAgentJob, text: str, access_token: str) -> str:
     return _MACRO.sub(lambda m: values.get(m[1], m[0]), text)
 
 
+def run_azure_step(
+    job: AzureAgentJob,
+    script: str,
+    env: Mapping[str, Any],
+    access_token: str,
+    cwd: Path | None = None,
+) -> None:
+    """A ``script`` or ``bash`` step as the agent runs it: macros expanded in its script and
+    its ``env`` first. It must succeed."""
+    expanded = {key: azure_macros(job, str(value), access_token) for key, value in env.items()}
+    result = job.script_step(azure_macros(job, script, access_token), expanded, cwd=cwd)
+    assert result.succeeded, "\n".join(job.log[-20:])
+
+
 def expand_azure_template(path: Path, given: Mapping[str, Any]) -> list[dict[str, Any]]:
     template = yaml.safe_load(path.read_text())
     parameters = {p["name"]: p.get("default") for p in template["parameters"]}
@@ -168,44 +184,40 @@ def expand_azure_template(path: Path, given: Mapping[str, Any]) -> list[dict[str
 
 
 def test_the_readme_azure_template_example_publishes(
-    fake_devops: FakeAzureDevOps, index_server: IndexServer, tmp_path: Path, package_name: str
+    fake_devops: FakeAzureDevOps,
+    index_server: IndexServer,
+    tmp_path: Path,
+    package_name: str,
+    azure_job: AzureJobs,
 ) -> None:
     fake_devops.add_feed("MyFeed", project="MyProject")
     project, files = built_project(tmp_path, package_name)
-    job = AzureAgentJob(tmp_path / "job", collection_url=fake_devops.collection_url)
+    job = azure_job(fake_devops, job_token=False)
     pipeline = yaml.safe_load(example("azure-template"))
     for step in pipeline["steps"]:
         if "template" in step:
             path, _, repository = step["template"].partition("@")
             assert repository == pipeline["resources"]["repositories"][0]["repository"]
             for inner in expand_azure_template(ROOT / path, step.get("parameters", {})):
-                env = {k: azure_macros(job, v, fake_devops.token) for k, v in inner["env"].items()}
-                result = job.script_step(inner["bash"], env, cwd=project)
-                assert result.succeeded, "\n".join(job.log[-20:])
+                run_azure_step(job, inner["bash"], inner["env"], fake_devops.token, project)
             assert "UV_PUBLISH_PASSWORD" in job.secret_variables
             assert "UV_PUBLISH_PASSWORD: $(UV_PUBLISH_PASSWORD)" in "\n".join(job.log)
         else:
-            env = {
-                k: azure_macros(job, str(v), fake_devops.token)
-                for k, v in step.get("env", {}).items()
-            }
-            result = job.script_step(step["script"], env, cwd=project)
-            assert result.succeeded, "\n".join(job.log[-20:])
-    read_back(index_server, package_name, files)
+            run_azure_step(job, step["script"], step.get("env", {}), fake_devops.token, project)
+    assert_published(index_server, package_name, files)
     assert [upload.feed for upload in fake_devops.uploads] == ["MyFeed"] * len(files)
     assert not Path(job.variables["PYPIRC_PATH"]).exists(), "the cleanup step removes the file"
 
 
 def test_a_secret_variable_reaches_no_step_that_does_not_map_it(
-    fake_devops: FakeAzureDevOps, tmp_path: Path
+    fake_devops: FakeAzureDevOps, azure_job: AzureJobs
 ) -> None:
     fake_devops.add_feed("MyFeed", project="MyProject")
-    job = AzureAgentJob(tmp_path / "job", collection_url=fake_devops.collection_url)
+    job = azure_job(fake_devops, job_token=False)
     (inner,) = expand_azure_template(
         ROOT / AZURE_TEMPLATE, {"artifactFeeds": "MyProject/MyFeed", "exports": "twine"}
     )
-    env = {k: azure_macros(job, v, fake_devops.token) for k, v in inner["env"].items()}
-    assert job.script_step(inner["bash"], env).succeeded
+    run_azure_step(job, inner["bash"], inner["env"], fake_devops.token)
     unmapped = job.script_step('test -z "${TWINE_PASSWORD:-}" && test -n "$TWINE_USERNAME"')
     assert unmapped.succeeded, "a secret variable must not reach an unmapped step"
 
@@ -262,8 +274,7 @@ def test_the_readme_gitlab_example_publishes_and_warns(
     result = run(["bash", "-eo", "pipefail", "-c", script], env, cwd=project, timeout=300)
 
     assert result.returncode == 0, result.output[-3000:]
-    status, page = index_server.get(f"/simple/{package_name}/", "gitlab-ci-token", job_token)
-    assert status == 200 and all(file in page.decode() for file in files)
+    assert_published(index_server, package_name, files, user="gitlab-ci-token")
     assert "GitLab CI cannot mask values created during a job" in result.stderr
     assert set(project.iterdir()) == before, "nothing, no dotenv file, written in the project"
 
@@ -280,17 +291,16 @@ def test_gitlab_warns_only_when_secrets_are_exported(tmp_path: Path) -> None:
 
 
 def test_the_readme_azure_script_example_publishes(
-    fake_devops: FakeAzureDevOps, index_server: IndexServer, tmp_path: Path, package_name: str
+    fake_devops: FakeAzureDevOps,
+    index_server: IndexServer,
+    tmp_path: Path,
+    package_name: str,
+    azure_job: AzureJobs,
 ) -> None:
     fake_devops.add_feed("MyFeed", project="MyProject")
     project, files = built_project(tmp_path, package_name)
-    job = AzureAgentJob(tmp_path / "job", collection_url=fake_devops.collection_url)
+    job = azure_job(fake_devops, job_token=False)
     for step in yaml.safe_load(example("azure-script"))["steps"]:
-        env = {
-            k: azure_macros(job, str(v), fake_devops.token) for k, v in step.get("env", {}).items()
-        }
-        script = azure_macros(job, step["script"], fake_devops.token)
-        result = job.script_step(script, env, cwd=project)
-        assert result.succeeded, "\n".join(job.log[-20:])
-    read_back(index_server, package_name, files)
+        run_azure_step(job, step["script"], step.get("env", {}), fake_devops.token, project)
+    assert_published(index_server, package_name, files)
     assert not Path(job.variables["PYPIRC_PATH"]).exists(), "the cleanup step removes the file"

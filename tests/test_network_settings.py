@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.in_process import invoke
 from tests.support import base_env, new_secret
+from tests.support.in_process import invoke
 from twine_authenticate import InputError
 from twine_authenticate.network_settings import read_network_settings
 
@@ -56,3 +56,29 @@ def test_a_proxy_port_that_is_not_a_number_is_an_input_error_not_a_crash() -> No
     with pytest.raises(InputError) as caught:
         read_network_settings({"HTTPS_PROXY": "http://proxy.corp:80a"})
     assert "HTTPS_PROXY" in str(caught.value) and "not a number" in str(caught.value)
+
+
+def test_proxy_credentials_are_read_and_written_percent_encoded() -> None:
+    settings = read_network_settings(
+        {"HTTPS_PROXY": "http://us%40er:p%40ss%3Aw%2Fd@proxy.example:3128"}
+    )
+    assert settings.https_proxy is not None
+    assert (settings.https_proxy.username, settings.https_proxy.password) == ("us@er", "p@ss:w/d")
+    assert settings.proxy_variables() == {
+        "HTTPS_PROXY": "http://us%40er:p%40ss%3Aw%2Fd@proxy.example:3128"
+    }
+    assert settings.secrets() == ["p@ss:w/d", "p%40ss%3Aw%2Fd"]
+    assert settings.route_for("http://plain.example/") is None  # no HTTP_PROXY was given
+
+
+def test_bypass_list_becomes_no_proxy_where_it_can() -> None:
+    settings = read_network_settings(
+        {
+            "AGENT_PROXYURL": "http://proxy:8888",
+            "AGENT_PROXYBYPASSLIST": '["github\\\\.com", "^internal\\\\.corp$", "(a|b)\\\\.x"]',
+        }
+    )
+    assert settings.no_proxy == "github.com,internal.corp"
+    assert len(settings.warnings) == 1 and "(a|b)" in settings.warnings[0]
+    assert settings.route_for("https://api.github.com/x") is None
+    assert settings.route_for("https://pkgs.dev.azure.com/") is not None

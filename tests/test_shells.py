@@ -9,14 +9,13 @@ rules for single-quoted strings.
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tests.support import VENV_BIN, base_env, register_secret, run, run_tool
+from tests.support import VENV_BIN, base_env, register_secret, require_program, run, run_tool
 from twine_authenticate.channels.shell import export_line, quote_fish, quote_posix, quote_pwsh
 
 AWKWARD = [
@@ -45,7 +44,7 @@ SHELLS = {
 @pytest.mark.parametrize("shell", sorted(SHELLS))
 def test_shell_sees_every_value_byte_for_byte(tmp_path: Path, shell: str) -> None:
     program, template = SHELLS[shell]
-    assert shutil.which(program), f"{program} is not installed (.ci/run installs it)"
+    path = require_program(program)
     password = register_secret("awkward password", AWKWARD[0])
     username = "user " + " ".join(AWKWARD[1:])
     env = base_env(
@@ -60,7 +59,7 @@ def test_shell_sees_every_value_byte_for_byte(tmp_path: Path, shell: str) -> Non
         "--repository internal=https://pypi.example.com/upload/ --export twine"
     )
     dump = f'{VENV_BIN}/python -c "{DUMP}" {out} {" ".join(names)}'
-    result = run([program, "-c", template.format(tool=tool, dump=dump)], env, label=program)
+    result = run([path, "-c", template.format(tool=tool, dump=dump)], env, label=program)
 
     assert result.returncode == 0, result.stderr
     seen = json.loads(out.read_text(encoding="utf-8"))
@@ -129,9 +128,10 @@ FAILING = {
 def test_a_failed_run_stops_the_script_that_evals_it(tmp_path: Path, shell: str) -> None:
     # Without this, `eval` of empty output succeeds and the script uploads with no credentials.
     program, template = FAILING[shell]
+    path = require_program(program)
     after = tmp_path / "went-on"
     tool = f"{VENV_BIN}/twine-authenticate --shell {shell} --repository x=https://x.example/"
-    result = run([program, "-c", template.format(tool=tool, after=after)], base_env(tmp_path))
+    result = run([path, "-c", template.format(tool=tool, after=after)], base_env(tmp_path))
     assert result.returncode != 0
     assert "TWINE_AUTHENTICATE_X_PASSWORD" in result.stderr
     assert not after.exists(), f"the {program} script went on after the failure"

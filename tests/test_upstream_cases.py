@@ -11,6 +11,7 @@ import pytest
 from tests.fake_azure_devops import FakeAzureDevOps
 from tests.pipeline import AzureAgentJob, ServiceConnection, Step
 from tests.support import register_secret
+from tests.support.azure import AzureJobs
 
 EXTERNAL_TOKEN = "external-test-token-abc123"
 
@@ -27,7 +28,7 @@ def external(name: str) -> ServiceConnection:
 
 
 @pytest.fixture
-def job(fake_devops: FakeAzureDevOps, tmp_path: Path) -> AzureAgentJob:
+def job(fake_devops: FakeAzureDevOps, azure_job: AzureJobs) -> AzureAgentJob:
     for name, project in (
         ("TestFeed", None),
         ("Test.Feed", None),
@@ -38,9 +39,7 @@ def job(fake_devops: FakeAzureDevOps, tmp_path: Path) -> AzureAgentJob:
     ):
         fake_devops.add_feed(name, project=project)
     register_secret("upstream external token", EXTERNAL_TOKEN)
-    return AzureAgentJob(
-        tmp_path / "job", collection_url=fake_devops.collection_url, job_token=fake_devops.token
-    )
+    return azure_job(fake_devops)
 
 
 def use_token(job: AzureAgentJob, fake: FakeAzureDevOps, token: str) -> None:

@@ -10,13 +10,12 @@ import pytest
 from tests.fake_azure_devops import FakeAzureDevOps
 from tests.pipeline import AzureAgentJob, ServiceConnection
 from tests.support import IndexServer, base_env, new_secret, run_tool
+from tests.support.azure import AzureJobs
 
 
 @pytest.fixture
-def job(fake_devops: FakeAzureDevOps, tmp_path: Path) -> AzureAgentJob:
-    return AzureAgentJob(
-        tmp_path / "job", collection_url=fake_devops.collection_url, job_token=fake_devops.token
-    )
+def job(fake_devops: FakeAzureDevOps, azure_job: AzureJobs) -> AzureAgentJob:
+    return azure_job(fake_devops)
 
 
 def assert_nothing_written(job: AzureAgentJob) -> None:
@@ -90,13 +89,15 @@ def test_twenty_feeds_are_checked_together(
     names = [f"Feed{i:02}" for i in range(20)]
     for name in names:
         fake_devops.add_feed(name)
-    fake_devops.latency = 0.2
+    # Each check is held until all twenty are in flight: checks sent one after another
+    # would each wait out the gather's timeout instead, and never overlap.
+    fake_devops.gather("_apis/packaging/feeds", count=20)
     step = job.task_step(inputs={"artifactFeed": ",".join(names)})
     assert step.succeeded, step.run.output
     # Two resource areas, one route lookup, one check per feed: nothing per feed but its check.
     assert len(fake_devops.requests) == 3 + 20
     assert len(fake_devops.requests_to("_apis/packaging/feeds")) == 20
-    assert fake_devops.max_in_flight >= 15, "the checks must overlap, not queue"
+    assert fake_devops.max_in_flight == 20, "the checks must overlap, not queue"
 
 
 def test_verify_accepts_good_credentials_and_refuses_bad_ones(
@@ -121,8 +122,8 @@ def test_verify_accepts_good_credentials_and_refuses_bad_ones(
     assert refused.stdout == "false\n", "only the code that makes eval fail"
 
 
-def test_verify_says_plainly_that_pypi_cannot_be_checked(tmp_path: Path) -> None:
-    job = AzureAgentJob(tmp_path / "job")
+def test_verify_says_plainly_that_pypi_cannot_be_checked(azure_job: AzureJobs) -> None:
+    job = azure_job()
     token = new_secret("pypi token")
     connection = ServiceConnection(
         "p1", "https://upload.pypi.org/legacy/", "pypi", "Token", {"apitoken": token}
