@@ -297,3 +297,18 @@ def test_refused_token_is_named_not_shown(
     assert "ENDPOINT_AUTH_SYSTEMVSSCONNECTION" in error and "401" in error
     paths = [r.path for r in fake_devops.requests]
     assert len(paths) == len(set(paths)) == 2, "a 401 is permanent: no retry"
+
+
+def test_as_our_task_the_run_is_handed_to_the_post_job_step(
+    fake_devops: FakeAzureDevOps, azure_job: AzureJobs
+) -> None:
+    fake_devops.add_feed("Feed")
+    job = azure_job(fake_devops)
+    step = job.task_step(inputs={"artifactFeed": "Feed"}, env={"TWINE_AUTHENTICATE_TASK": "1"})
+    assert step.succeeded, step.issues("error")
+    handed = {
+        c.properties["variable"]: c.data for c in step.commands if c.name == "task.settaskvariable"
+    }
+    assert handed == {"PYPIRC_PATH": step.variables_set()["PYPIRC_PATH"]}
+    plain = job.task_step(inputs={"artifactFeed": "Feed"})
+    assert not [c for c in plain.commands if c.name == "task.settaskvariable"]

@@ -29,10 +29,16 @@ def neutralize(message: str) -> str:
     return escape_data(message).replace("##vso[", "##vso%5B").replace("##[", "#%23[")
 
 
+# Set by our task's shim for the Python it runs; the variables its post-job step needs.
+TASK_MARKER = "TWINE_AUTHENTICATE_TASK"
+TASK_VARIABLES = ("PYPIRC_PATH",)
+
+
 class AzurePipelinesChannel:
-    def __init__(self, stdout: TextIO, *, debug: bool = False) -> None:
+    def __init__(self, stdout: TextIO, *, debug: bool = False, task: bool = False) -> None:
         self.out = stdout
         self.debug_enabled = debug
+        self.task = task  # run as our Azure DevOps task, which has a post-job step
 
     def _line(self, text: str) -> None:
         self.out.write(text + "\n")
@@ -68,6 +74,10 @@ class AzurePipelinesChannel:
     def export(self, name: str, value: str, *, secret: bool = False) -> None:
         properties = {"variable": name, "isOutput": "false", "issecret": str(secret).lower()}
         self._line(command("task.setvariable", properties, value))
+        if self.task and name in TASK_VARIABLES:
+            # The task's post-job step gets these as VSTS_TASKVARIABLE_<NAME>, and removes
+            # exactly the run they name.
+            self._line(command("task.settaskvariable", {"variable": name}, value))
 
     def fail(self, message: str) -> None:
         self._line(command("task.issue", {"type": "error"}, message))
@@ -80,7 +90,8 @@ def _detect(env: Mapping[str, str]) -> bool:
 
 def _open(env: Mapping[str, str], streams: Streams) -> AzurePipelinesChannel:
     debug = env.get("SYSTEM_DEBUG", "").lower() == "true"
-    return AzurePipelinesChannel(streams.stdout, debug=debug)
+    task = env.get(TASK_MARKER) == "1"
+    return AzurePipelinesChannel(streams.stdout, debug=debug, task=task)
 
 
 KIND = ChannelKind("azure", _detect, _open)
