@@ -1,9 +1,13 @@
 """A GitHub Actions job, as far as the runner's side of our contract goes.
 
-Each step gets a fresh, empty ``$GITHUB_ENV`` file. Its stdout is read line by line:
-``::add-mask::`` registers a secret (and prints nothing); every other line is shown in the log
-with every registered secret replaced by ``***``. After the step, the file is applied the way
-the runner's ``SetEnvFileCommand`` parses it, and the variables reach the later steps only.
+Each step gets a fresh, empty ``$GITHUB_ENV`` file. Its stdout is read line by line as
+actions/runner's ``ActionCommandManager`` does: a line is a command when, trimmed, it starts
+with ``::name ...::`` or anywhere holds the legacy ``##[name ...]``, for a registered name;
+``::stop-commands::TOKEN`` turns commands off until ``::TOKEN::``. ``::add-mask::`` registers
+a secret (and prints nothing); every other line is shown in the log with every registered
+secret replaced by ``***``. After the step, whether it succeeded or not (the runner processes
+file commands in a ``finally``), the file is applied the way its ``SetEnvFileCommand`` parses
+it, and the variables reach the later steps only.
 """
 
 from __future__ import annotations
@@ -22,8 +26,73 @@ class EnvFileError(Exception):
     """The runner fails the step with this message."""
 
 
+# actions/runner ActionCommandManager's command extensions, and its stop command.
+REGISTERED_COMMANDS = frozenset(
+    {
+        "set-env", "set-output", "save-state", "add-mask", "add-path", "add-matcher",
+        "remove-matcher", "debug", "warning", "error", "notice", "group", "endgroup", "echo",
+        "stop-commands",
+    }
+)  # fmt: skip
+
+
 def unescape_data(value: str) -> str:
     return value.replace("%0D", "\r").replace("%0A", "\n").replace("%25", "%")
+
+
+@dataclass(frozen=True)
+class WorkflowCommand:
+    name: str
+    properties: str
+    data: str
+
+
+def parse_command(line: str, registered: frozenset[str] | set[str]) -> WorkflowCommand | None:
+    """``ActionCommand.TryParseV2``, then the legacy ``TryParse``, as the runner tries them."""
+    trimmed = line.lstrip()
+    if trimmed.startswith("::"):
+        end = trimmed.find("::", 2)
+        if end >= 0:
+            info = trimmed[2:end]
+            name, _, properties = info.partition(" ")
+            if name in registered:
+                return WorkflowCommand(name, properties, unescape_data(trimmed[end + 2 :]))
+    start = line.find("##[")
+    if start >= 0:
+        close = line.find("]", start)
+        if close >= 0:
+            info = line[start + 3 : close]
+            name, _, properties = info.partition(" ")
+            if name in registered:
+                return WorkflowCommand(name, properties, unescape_data(line[close + 1 :]))
+    return None
+
+
+def read_stdout(stdout: str) -> tuple[list[WorkflowCommand], list[str]]:
+    """The commands the runner would obey, and the other lines it would show, in order."""
+    registered = set(REGISTERED_COMMANDS)
+    stop_token: str | None = None
+    commands: list[WorkflowCommand] = []
+    shown: list[str] = []
+    for line in stdout.splitlines():
+        command = parse_command(line, registered)
+        if stop_token is not None:
+            if command is not None and command.name == stop_token:
+                registered.discard(stop_token)
+                stop_token = None
+            else:
+                shown.append(line)
+            continue
+        if command is None:
+            shown.append(line)
+        elif command.name == "stop-commands":
+            stop_token = command.data
+            registered.add(stop_token)
+        else:
+            commands.append(command)
+            if command.name != "add-mask":
+                shown.append(line)
+    return commands, shown
 
 
 def parse_env_file(text: str) -> dict[str, str]:
@@ -69,14 +138,15 @@ class GitHubStep:
     run: Run
     log: list[str]
     env_set: dict[str, str] = field(repr=False)
+    obeyed: list[WorkflowCommand] = field(default_factory=list, repr=False)
 
     @property
     def succeeded(self) -> bool:
         return self.run.returncode == 0
 
     def commands(self, name: str) -> list[str]:
-        prefix = f"::{name}::"
-        return [unescape_data(line[len(prefix) :]) for line in self.log if line.startswith(prefix)]
+        """The data of every ``name`` command the runner obeyed."""
+        return [command.data for command in self.obeyed if command.name == name]
 
 
 @dataclass
@@ -131,17 +201,12 @@ class GitHubJob:
             allow_stdout_line=lambda line: line.startswith(MASK_LINE_PREFIXES),
             record=not shows_secrets,
         )
-        log = []
-        for line in result.stdout.splitlines():
-            if line.startswith("::add-mask::"):
-                self.masks.append(unescape_data(line[len("::add-mask::") :]))
-                continue
-            log.append(self.mask(line))
+        obeyed, shown = read_stdout(result.stdout)
+        self.masks += [command.data for command in obeyed if command.name == "add-mask"]
+        log = [self.mask(line) for line in shown]
         log += [self.mask(line) for line in result.stderr.splitlines()]
         RECORDED.append(Recorded(f"{label} log", "\n".join(log)))
-        env_set = (
-            parse_env_file(env_file.read_text(encoding="utf-8")) if result.returncode == 0 else {}
-        )
+        env_set = parse_env_file(env_file.read_text(encoding="utf-8"))
         self.env.update(env_set)
         os.unlink(env_file)
-        return GitHubStep(result, log, env_set)
+        return GitHubStep(result, log, env_set, obeyed)

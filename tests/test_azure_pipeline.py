@@ -309,6 +309,10 @@ def test_as_our_task_the_run_is_handed_to_the_post_job_step(
     handed = {
         c.properties["variable"]: c.data for c in step.commands if c.name == "task.settaskvariable"
     }
-    assert handed == {"PYPIRC_PATH": step.variables_set()["PYPIRC_PATH"]}
+    variables = step.variables_set()
+    assert handed == {
+        "PYPIRC_PATH": variables["PYPIRC_PATH"],
+        "TWINE_AUTHENTICATE_RUN": variables["TWINE_AUTHENTICATE_RUN"],
+    }
     plain = job.task_step(inputs={"artifactFeed": "Feed"})
     assert not [c for c in plain.commands if c.name == "task.settaskvariable"]

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from tests.support import base_env, new_secret, run_tool
-from tests.support.in_process import TerminalOutput, invoke
+from tests.support.in_process import TerminalOutput, exported, invoke
 from twine_authenticate import __version__
 
 
@@ -41,9 +41,9 @@ def test_cleanup_is_a_subcommand_accepted_after_global_flags(
 ) -> None:
     env = base_env(tmp_path, TWINE_AUTHENTICATE_IDX_PASSWORD=new_secret("cleanup test"))
     first = invoke(["--repository", "idx=https://idx.example/"], env)
-    pypirc = first.stdout.partition("PYPIRC_PATH='")[2].partition("'")[0]
+    pypirc = exported(first)["PYPIRC_PATH"]
     assert Path(pypirc).is_file()
-    result = invoke(argv, {**env, "PYPIRC_PATH": pypirc})
+    result = invoke(argv, {**env, **exported(first)})
     assert result.returncode == 0, result.output
     assert f"Removed the credentials file {pypirc}" in result.stderr
     assert not Path(pypirc).exists()

@@ -17,7 +17,7 @@ import pytest
 
 from tests.leaks import Recorded
 from tests.support import RECORDED, TOOL, Run, base_env, new_secret, run
-from tests.support.in_process import invoke
+from tests.support.in_process import exported, invoke
 from twine_authenticate.commands import authenticate as authenticate_module
 
 REPOSITORY = "internal=https://pypi.example.com/upload/"
@@ -99,11 +99,12 @@ def earlier_run(channel: Channel, tmp_path: Path) -> Iterator[dict[str, str]]:
     """An environment in which an earlier run of the job already wrote its credentials."""
     env = channel.env(tmp_path)
     env["TWINE_AUTHENTICATE_INTERNAL_PASSWORD"] = new_secret("earlier run's password")
-    first = invoke(["--repository", REPOSITORY], env)
+    # The earlier run's variables, as the job's later steps get them.
+    first = invoke(["--ci", "shell", "--repository", REPOSITORY], env)
     assert first.returncode == 0, first.output
     written = list(channel.root(tmp_path).glob("*/.pypirc"))
-    assert len(written) == 1
-    env["PYPIRC_PATH"] = str(written[0])
+    assert [str(path) for path in written] == [exported(first)["PYPIRC_PATH"]]
+    env.update(exported(first))
     yield env
 
 
@@ -175,10 +176,10 @@ def test_an_interrupt_fails_closed(
     earlier_run: dict[str, str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    def interrupted(*args: object) -> str:
+    def interrupted(*args: object, **keywords: object) -> str:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(authenticate_module, "write_private_file", interrupted)
+    monkeypatch.setattr(authenticate_module, "write_run", interrupted)
     result = invoke(["--repository", REPOSITORY], earlier_run)
     assert_failed_closed(channel, tmp_path, result, 130, "interrupted")
 
@@ -282,14 +283,15 @@ def test_a_cancelled_job_sigterm_fails_closed(tmp_path: Path) -> None:
     connections but never answers. The earlier run's file goes too."""
     env = _shell_env(tmp_path, TWINE_AUTHENTICATE_IDX_PASSWORD=new_secret("sigterm password"))
     first = invoke(["--repository", "idx=https://idx.example/"], env)
-    earlier = first.stdout.partition("PYPIRC_PATH='")[2].partition("'")[0]
+    env.update(exported(first))
+    earlier = env["PYPIRC_PATH"]
     with socket.socket() as listener:
         listener.bind(("127.0.0.1", 0))
         listener.listen(1)
         url = f"http://127.0.0.1:{listener.getsockname()[1]}/"
         process = subprocess.Popen(
             [*TOOL, "--verify", "--timeout", "60", "--repository", f"idx={url}"],
-            env={**env, "PYPIRC_PATH": earlier},
+            env=env,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,

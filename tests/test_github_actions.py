@@ -46,7 +46,12 @@ def test_masks_come_first_and_the_next_step_sees_every_value(tmp_path: Path) -> 
         "UV_PUBLISH_USERNAME",
         "UV_PUBLISH_PASSWORD",
         "PYPIRC_PATH",
+        "TWINE_AUTHENTICATE_RUN",
+        "TWINE_AUTHENTICATE_EXPORTS",
     }
+    assert first.env_set["TWINE_AUTHENTICATE_EXPORTS"] == (
+        "UV_PUBLISH_URL UV_PUBLISH_USERNAME UV_PUBLISH_PASSWORD"
+    )
     pypirc = Path(first.env_set["PYPIRC_PATH"])
     assert pypirc.is_relative_to(tmp_path / "_runner_temp" / "twineAuthenticate")
 
@@ -134,5 +139,6 @@ def test_an_unwritable_env_file_fails_and_leaves_no_credentials(tmp_path: Path) 
     )
     result = run_tool(["--repository", "internal=https://pypi.example.com/"], env)
     assert result.returncode == 1
-    assert "::error::cannot append PYPIRC_PATH to GITHUB_ENV" in result.stdout
+    assert "::error::cannot append to GITHUB_ENV" in result.stdout
+    assert "no variable was set" in result.stdout
     assert not list(runner_temp.glob("twineAuthenticate/*/.pypirc")), "credentials left behind"

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, NamedTuple, NoReturn, TextIO
 
 from ._version import __version__
 from .channels import CI_NAMES, SHELLS, Channel, Streams, detect_ci, open_channel
+from .clients import earlier_exports
 from .commands.authenticate import authenticate, discard_credentials
 from .errors import InputError, TwineAuthenticateError
 from .settings import Options
@@ -264,11 +265,12 @@ def _authenticate(
     outcome = authenticate(options, env, reporter=recorder)
     try:
         _report(channel, outcome)
-        for variable in outcome.variables:
-            channel.export(variable.name, variable.value, secret=variable.secret)
+        channel.deliver(outcome.variables, outcome.cleared)
     except BaseException:
         # Credentials the later steps cannot find are credentials nobody will clean up.
-        discard_credentials(env, outcome.path)
+        from .storage import Run, storage_root
+
+        discard_credentials(env, Run(storage_root(env).path, outcome.run_id))
         raise
     return 0
 
@@ -324,8 +326,10 @@ def _cleanup(env: Mapping[str, str], channel: Channel) -> int:
         )
     if cleaned.foreign:
         channel.info(
-            f"PYPIRC_PATH names {cleaned.foreign}, which this tool did not write; left untouched."
+            f"PYPIRC_PATH names {cleaned.foreign}, which this tool did not write for this "
+            "shell or job; left untouched."
         )
+    channel.deliver([], cleaned.cleared)
     return 0
 
 
@@ -388,7 +392,8 @@ def _fail(
     if choice.debug and not isinstance(error, (TwineAuthenticateError, KeyboardInterrupt)):
         _print_traceback(streams.stderr, secrets)
     try:
-        channel.fail(message)
+        # The earlier run's file is gone: its exported credentials go too.
+        channel.fail(message, earlier_exports(env))
     except _STREAM_ERRORS:
         # stdout itself is broken: say it where it can still be read, and keep Python from
         # complaining again when it flushes stdout at exit.

@@ -204,3 +204,38 @@ def render_client_export(
         if env.get(name)
     ]
     return ClientExport(client, repository.name, tuple(variables), spec.command, tuple(warnings))
+
+
+PROXY_VARIABLES = ("HTTPS_PROXY", "HTTP_PROXY", "NO_PROXY")
+# Every run exports the names of the client and proxy variables it exported here, so that the
+# next run (and cleanup) can take away those it no longer sets: credentials never stack.
+EXPORTS_VARIABLE = "TWINE_AUTHENTICATE_EXPORTS"
+
+
+def earlier_exports(env: Mapping[str, str]) -> list[str]:
+    """The variables an earlier run of this shell or job exported for clients, as it recorded
+    them; only names this tool exports are believed."""
+    names = env.get(EXPORTS_VARIABLE, "").split()
+    return [name for name in dict.fromkeys(names) if is_client_variable(name)]
+
+
+def is_secret_variable(name: str) -> bool:
+    """The variables that carry a password or token (the others carry URLs and user names)."""
+    return name.endswith(("_PASSWORD", "_TOKEN", "_AUTH"))
+
+
+def is_client_variable(name: str) -> bool:
+    """Whether ``name`` is one this tool exports, and so one it may clear again: a name read
+    back from the environment is never trusted to be anything else (PATH, say)."""
+    if name in PROXY_VARIABLES or name == "MATURIN_PYPI_TOKEN":
+        return True
+    if any(name in spec[:3] for spec in CLIENT_VARIABLES.values()):
+        return True
+    import re
+
+    return (
+        re.fullmatch(
+            r"POETRY_(REPOSITORIES_[A-Z_]+_URL|HTTP_BASIC_[A-Z_]+_(USERNAME|PASSWORD))", name
+        )
+        is not None
+    )

@@ -28,3 +28,17 @@ def invoke(
     RECORDED.append(Recorded(f"{label} stdout", out.getvalue()))
     RECORDED.append(Recorded(f"{label} stderr", err.getvalue()))
     return Run(list(argv), code, out.getvalue(), err.getvalue())
+
+
+def exported(run: Run) -> dict[str, str]:
+    """What ``eval "$(twine-authenticate ...)"`` would set: the ``export NAME='value';`` lines
+    a shell channel printed (the other lines, unset or false, set nothing)."""
+    import shlex
+
+    variables: dict[str, str] = {}
+    for line in run.stdout.splitlines():
+        if line.startswith("export "):
+            name, _, quoted = line.removeprefix("export ").rstrip(";").partition("=")
+            (value,) = shlex.split(quoted)
+            variables[name] = value
+    return variables

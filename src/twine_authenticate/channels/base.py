@@ -6,6 +6,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import NamedTuple, Protocol, TextIO
 
+from ..clients import Variable
+from ..errors import InputError
+
 
 class Streams(NamedTuple):
     stdout: TextIO
@@ -31,14 +34,50 @@ class Channel(Protocol):
     def advise(self, secret_names: Sequence[str]) -> None:
         """What this CI's users must know about the exported variables, before they are."""
 
-    def export(self, name: str, value: str, *, secret: bool = False) -> None:
-        """Make ``name`` an environment variable of the job's later steps."""
+    def deliver(self, variables: Sequence[Variable], cleared: Sequence[str]) -> None:
+        """Make ``variables`` environment variables of the job's later steps, and take away
+        (or, where the CI cannot, empty) the ``cleared`` ones, all at once: a failure part-way
+        must not leave some of them in force."""
 
-    def fail(self, message: str) -> None:
-        """Report the one error that ends the run, in the CI's failure form."""
+    def fail(self, message: str, cleared: Sequence[str] = ()) -> None:
+        """Report the one error that ends the run, in the CI's failure form, and take away the
+        ``cleared`` variables (an earlier run's, whose file is gone)."""
 
 
 class ChannelKind(NamedTuple):
     name: str
     detect: Callable[[Mapping[str, str]], bool]
     open: Callable[[Mapping[str, str], Streams], Channel]
+
+
+def write_message(stream: TextIO, text: str) -> None:
+    """Human text: a character the stream cannot encode is written escaped, never a crash.
+    (Messages never hold secrets, so an escaped form cannot give one away.)"""
+    encoding = getattr(stream, "encoding", None) or "utf-8"
+    try:
+        text.encode(encoding)
+    except (UnicodeEncodeError, LookupError):
+        text = text.encode(encoding, "backslashreplace").decode(encoding, "replace")
+    stream.write(text)
+    stream.flush()
+
+
+def write_exact(stream: TextIO, lines: Sequence[tuple[str, str]]) -> None:
+    """Lines that must arrive exactly (values, masks), each with the name of what it carries:
+    checked as a whole before anything is written, and written at once, so that a stdout
+    that cannot encode a character (a Windows code page) gets none of them, and never part
+    of a secret."""
+    encoding = getattr(stream, "encoding", None) or "utf-8"
+    for text, what in lines:
+        try:
+            text.encode(encoding)
+        except UnicodeEncodeError:
+            raise InputError(
+                f"{what} has a character that standard output's encoding ({encoding}) cannot "
+                "represent, so it cannot be passed on exactly. Set PYTHONUTF8=1 (or "
+                "PYTHONIOENCODING=utf-8) for this step and run again."
+            ) from None
+        except LookupError:
+            break
+    stream.write("".join(text + "\n" for text, _ in lines))
+    stream.flush()

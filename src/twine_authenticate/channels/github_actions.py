@@ -4,6 +4,16 @@ The runner reads ``$GITHUB_ENV`` after the step, as ``NAME=value`` lines or ``NA
 blocks, and logs every value it sets when step debugging is on; so every secret is registered
 with ``::add-mask::`` before anything else, and every value goes in a block whose delimiter is
 random, so that no value can end it early or add a variable of its own.
+
+The runner takes a line as a command when it starts with ``::`` or holds ``##[`` anywhere
+(the legacy form, actions/runner ``ActionCommand.TryParse``). Text we do not control (names,
+URLs, a server's words) is therefore printed between ``::stop-commands::<token>`` and
+``::<token>::``, with a token no one can guess, the runner's documented way to print
+untrusted text.
+
+``GITHUB_ENV`` can set a variable but not remove one: a variable an earlier run exported and
+this run does not is set to the empty value, which makes a client fail to authenticate
+rather than use the earlier credentials.
 """
 
 from __future__ import annotations
@@ -12,20 +22,14 @@ import os
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TextIO
 
+from ..clients import Variable
 from ..errors import InputError, StorageError
-from .base import ChannelKind, Streams
+from .base import ChannelKind, Streams, write_exact, write_message
 
 
 def escape_data(value: str) -> str:
     """The message part of a workflow command (``%`` first, as the runner decodes it last)."""
     return value.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
-
-
-def neutralize(message: str) -> str:
-    """A plain log line must not be read as a workflow command, whatever a name in it holds:
-    the runner treats a line as a command when, trimmed, it starts with ``::``."""
-    lines = message.splitlines() or [""]
-    return "\n".join(f"| {line}" if line.lstrip().startswith("::") else line for line in lines)
 
 
 def env_file_block(name: str, value: str) -> str:
@@ -39,6 +43,7 @@ class GitHubActionsChannel:
     def __init__(self, stdout: TextIO, env_file: str | None) -> None:
         self.out = stdout
         self.env_file = env_file
+        self._stop_token: str | None = None  # set while commands are stopped
 
     def ready(self) -> None:
         if not self.env_file:
@@ -47,45 +52,70 @@ class GitHubActionsChannel:
                 "Actions runner sets it in every step (use --ci shell outside a runner)."
             )
 
-    def advise(self, secret_names: Sequence[str]) -> None:
-        pass  # masked first, and GITHUB_ENV reaches every later step of the job
+    def _commands_on(self) -> None:
+        if self._stop_token is not None:
+            write_message(self.out, f"::{self._stop_token}::\n")
+            self._stop_token = None
 
-    def _line(self, text: str) -> None:
-        self.out.write(text + "\n")
-        self.out.flush()
+    def _command(self, line: str) -> None:
+        self._commands_on()
+        write_message(self.out, line + "\n")
 
     def mask(self, secrets: Iterable[str]) -> None:
-        for secret in dict.fromkeys(secrets):
-            # The runner masks line by line; a value cannot hold a newline here (validation
-            # refuses control characters), but a derived form is registered whole regardless.
-            if secret:
-                self._line(f"::add-mask::{escape_data(secret)}")
+        # The runner masks line by line; a value cannot hold a line break here (validation
+        # refuses control characters), but a derived form is registered whole regardless.
+        self._commands_on()
+        unique = [secret for secret in dict.fromkeys(secrets) if secret]
+        write_exact(self.out, [(f"::add-mask::{escape_data(s)}", "a secret") for s in unique])
 
     def info(self, message: str) -> None:
-        self._line(neutralize(message))
+        if self._stop_token is None:
+            self._stop_token = f"twine-authenticate-{os.urandom(16).hex()}"
+            write_message(self.out, f"::stop-commands::{self._stop_token}\n")
+        write_message(self.out, message + "\n")
 
     def debug(self, message: str) -> None:
         # The runner shows these only when step debugging is on.
-        self._line(f"::debug::{escape_data(message)}")
+        self._command(f"::debug::{escape_data(message)}")
 
     def warning(self, message: str) -> None:
-        self._line(f"::warning::{escape_data(message)}")
+        self._command(f"::warning::{escape_data(message)}")
 
-    def export(self, name: str, value: str, *, secret: bool = False) -> None:
-        # Secrets were masked first (see ``mask``); the file itself is the runner's own,
-        # private to the job.
+    def advise(self, secret_names: Sequence[str]) -> None:
+        pass  # masked first, and GITHUB_ENV reaches every later step of the job
+
+    def _append(self, blocks: str) -> None:
+        """Append all blocks with one write; on failure put the file back as it was, so that
+        the runner applies none of them."""
         self.ready()
         assert self.env_file is not None
         try:
             with open(self.env_file, "a", encoding="utf-8", newline="\n") as handle:
-                handle.write(env_file_block(name, value))
+                size = handle.seek(0, os.SEEK_END)
+                try:
+                    handle.write(blocks)
+                    handle.flush()
+                except BaseException:
+                    handle.truncate(size)
+                    raise
         except OSError as error:
             raise StorageError(
-                f"cannot append {name} to GITHUB_ENV ({self.env_file}): {error.strerror}."
+                f"cannot append to GITHUB_ENV ({self.env_file}): {error.strerror}; no variable "
+                "was set."
             ) from None
 
-    def fail(self, message: str) -> None:
-        self._line(f"::error::{escape_data(message)}")
+    def deliver(self, variables: Sequence[Variable], cleared: Sequence[str]) -> None:
+        self._commands_on()
+        blocks = [env_file_block(name, "") for name in cleared]
+        blocks += [env_file_block(v.name, v.value) for v in variables]
+        self._append("".join(blocks))
+
+    def fail(self, message: str, cleared: Sequence[str] = ()) -> None:
+        try:
+            if cleared and self.env_file:
+                self._append("".join(env_file_block(name, "") for name in cleared))
+        finally:
+            self._command(f"::error::{escape_data(message)}")
 
 
 def _detect(env: Mapping[str, str]) -> bool:

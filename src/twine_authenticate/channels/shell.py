@@ -6,7 +6,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TextIO
 
-from .base import ChannelKind, Streams
+from ..clients import Variable
+from .base import ChannelKind, Streams, write_exact, write_message
 
 SHELLS = ("bash", "zsh", "sh", "fish", "pwsh")
 
@@ -45,6 +46,14 @@ def quote_pwsh(value: str) -> str:
     return "'" + value + "'"
 
 
+def unset_line(shell: str, name: str) -> str:
+    if shell == "fish":
+        return f"set -e {name};"
+    if shell == "pwsh":
+        return f"Remove-Item -ErrorAction SilentlyContinue Env:{name};"
+    return f"unset {name};"
+
+
 def export_line(shell: str, name: str, value: str) -> str:
     if shell == "fish":
         return f"set -gx {name} {quote_fish(value)};"
@@ -72,8 +81,7 @@ class ShellChannel:
             self.info(f"note: the lines on stdout are {self.shell} code; {how}")
 
     def info(self, message: str) -> None:
-        self.err.write(message + "\n")
-        self.err.flush()
+        write_message(self.err, message + "\n")
 
     def debug(self, message: str) -> None:
         """Shell runs have no debug switch; the summary already says what was resolved."""
@@ -81,16 +89,17 @@ class ShellChannel:
     def warning(self, message: str) -> None:
         self.info(f"warning: {message}")
 
-    def export(self, name: str, value: str, *, secret: bool = False) -> None:
-        self.out.write(export_line(self.shell, name, value) + "\n")
-        self.out.flush()
+    def deliver(self, variables: Sequence[Variable], cleared: Sequence[str]) -> None:
+        lines = [(unset_line(self.shell, name), name) for name in cleared]
+        lines += [(export_line(self.shell, v.name, v.value), v.name) for v in variables]
+        write_exact(self.out, lines)
 
-    def fail(self, message: str) -> None:
+    def fail(self, message: str, cleared: Sequence[str] = ()) -> None:
         self.info(f"twine-authenticate: error: {message}")
         # `eval "$(twine-authenticate ...)"` would otherwise succeed on empty code, and a
         # `set -e` script would go on to upload without credentials.
-        self.out.write(FAILED_CODE.get(self.shell, "false") + "\n")
-        self.out.flush()
+        lines = [(unset_line(self.shell, name), name) for name in cleared]
+        write_exact(self.out, [*lines, (FAILED_CODE.get(self.shell, "false"), "")])
 
 
 def _open(env: Mapping[str, str], streams: Streams) -> ShellChannel:

@@ -12,8 +12,10 @@ from functools import partial
 from typing import TYPE_CHECKING, NamedTuple, Protocol
 
 from ..clients import (
+    EXPORTS_VARIABLE,
     ClientExport,
     Variable,
+    earlier_exports,
     parse_export_flag,
     render_client_export,
     select_exports,
@@ -24,7 +26,7 @@ from ..pypirc import render_pypirc
 from ..repository import Repository
 from ..settings import Options
 from ..sources import Pending, read_sources
-from ..storage import erase_earlier_runs, erase_run, is_owned, storage_root, write_private_file
+from ..storage import RUN_VARIABLE, Run, erase_run, run_named_by, storage_root, write_run
 from ..validation import is_plain_http_to_remote_host
 
 if TYPE_CHECKING:
@@ -63,11 +65,15 @@ class _Silent:
 
 
 class Authenticated(NamedTuple):
-    """What a successful run wrote and what the later steps of the job should see."""
+    """What a successful run wrote and what the later steps of the job should see:
+    ``variables`` to set (PYPIRC_PATH among the last), and ``cleared``, variables an earlier
+    run exported that this one does not, to take away."""
 
     repositories: tuple[Repository, ...]
     path: str
-    variables: tuple[Variable, ...]  # PYPIRC_PATH last
+    run_id: str
+    variables: tuple[Variable, ...]
+    cleared: tuple[str, ...]
     exports: tuple[ClientExport, ...]
     checked: tuple[str, ...]  # one line per repository --verify checked
     warnings: tuple[str, ...]
@@ -177,10 +183,10 @@ def authenticate(
     credentials behind, neither this run's nor an earlier run's."""
     reporter = reporter or _Silent()
     root = storage_root(env)
-    earlier = env.get("PYPIRC_PATH")
-    # Decided now: erasing an earlier run's file also erases the marker that shows it was ours.
-    earlier_is_foreign = bool(earlier) and not is_owned(earlier or "")
-    written: str | None = None
+    earlier = run_named_by(env, root)
+    # Decided now: erasing an earlier run's file also erases what shows it was ours.
+    foreign = env.get("PYPIRC_PATH") if earlier is None else None
+    written: Run | None = None
     try:
         selected = [parse_export_flag(text) for text in options.exports]
         resolved = _resolve(options, env, reporter)
@@ -189,8 +195,9 @@ def authenticate(
         chosen = select_exports(selected, list(by_name))
         exports = [render_client_export(client, by_name[name], env) for client, name in chosen]
         text = render_pypirc(repositories)
-        erase_earlier_runs(root, earlier)
-        written = write_private_file(root, text)
+        if earlier is not None:
+            erase_run(root, earlier.id)
+        written = write_run(root, text, job=env.get("CI_JOB_ID", ""))
     except BaseException:
         discard_credentials(env, written)
         raise
@@ -201,10 +208,10 @@ def authenticate(
         for repository in repositories
         if is_plain_http_to_remote_host(repository.url)
     ]
-    if earlier_is_foreign:
+    if foreign:
         warnings.append(
-            f"PYPIRC_PATH named {earlier}, which this tool did not write; it was left "
-            "untouched, and PYPIRC_PATH now names the new file."
+            f"PYPIRC_PATH named {foreign}, which this tool did not write for this shell or job; "
+            "it was left untouched, and PYPIRC_PATH now names the new file."
         )
     variables: list[Variable] = []
     network = resolved.network
@@ -215,11 +222,19 @@ def authenticate(
             warnings.append("--export-proxy: no proxy is configured, so none was exported.")
         variables += [Variable(name, value) for name, value in proxies.items()]
     variables += [variable for export in exports for variable in export.variables]
-    variables.append(Variable("PYPIRC_PATH", written))
+    exported = [variable.name for variable in variables]
+    cleared = [name for name in earlier_exports(env) if name not in exported]
+    variables += [
+        Variable(EXPORTS_VARIABLE, " ".join(exported)),
+        Variable(RUN_VARIABLE, written.id),
+        Variable("PYPIRC_PATH", written.pypirc),
+    ]
     return Authenticated(
         repositories=tuple(repositories),
-        path=written,
+        path=written.pypirc,
+        run_id=written.id,
         variables=tuple(variables),
+        cleared=tuple(cleared),
         exports=tuple(exports),
         checked=tuple(resolved.checked),
         warnings=tuple(warnings),
@@ -227,14 +242,16 @@ def authenticate(
     )
 
 
-def discard_credentials(env: Mapping[str, str], written: str | None = None) -> None:
-    """The failure path's promise: no credentials left, this run's (``written``) or an
-    earlier run's. Never raises: the error being reported is the one the user needs."""
+def discard_credentials(env: Mapping[str, str], written: Run | None = None) -> None:
+    """The failure path's promise: no credentials left, this run's (``written``) or the
+    earlier run's its environment names. Never raises: the error being reported is the one
+    the user needs."""
     from ..errors import StorageError
 
-    try:
-        if written is not None:
-            erase_run(written)
-        erase_earlier_runs(storage_root(env), env.get("PYPIRC_PATH"))
-    except (StorageError, OSError):
-        pass
+    root = storage_root(env)
+    for run in (written, run_named_by(env, root)):
+        if run is not None:
+            try:
+                erase_run(root, run.id)
+            except (StorageError, OSError):
+                pass

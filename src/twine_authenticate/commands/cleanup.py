@@ -6,16 +6,27 @@ import os
 from collections.abc import Mapping
 from typing import NamedTuple
 
-from ..storage import erase_earlier_runs, is_owned, storage_root
+from ..clients import earlier_exports
+from ..storage import erase_job_runs, erase_run, run_named_by, storage_root
 
 
 class Cleaned(NamedTuple):
     removed: tuple[str, ...]  # the .pypirc files removed, each with its directory
     foreign: str | None  # a PYPIRC_PATH this tool did not write, left untouched
+    cleared: tuple[str, ...]  # the client variables the run exported, to take away
 
 
 def cleanup(env: Mapping[str, str]) -> Cleaned:
-    earlier = env.get("PYPIRC_PATH")
-    removed = erase_earlier_runs(storage_root(env), earlier)
-    foreign = earlier if earlier and not is_owned(earlier) and os.path.exists(earlier) else None
-    return Cleaned(tuple(removed), foreign)
+    """The run the environment names; without one (GitLab's after_script runs in a new
+    shell), every run of this CI job (CI_JOB_ID). Never anything of another shell or job."""
+    root = storage_root(env)
+    named = run_named_by(env, root)
+    removed: list[str] = []
+    if named is not None:
+        if erase_run(root, named.id):
+            removed.append(named.pypirc)
+    elif env.get("CI_JOB_ID"):
+        removed += erase_job_runs(root, env["CI_JOB_ID"])
+    path = env.get("PYPIRC_PATH")
+    foreign = path if path and named is None and os.path.exists(path) else None
+    return Cleaned(tuple(removed), foreign, tuple(earlier_exports(env)))
