@@ -18,11 +18,12 @@ Names are imported on first use, so that the command line pays only for what it 
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
-
+from ._records import TYPE_CHECKING
 from ._version import __version__
 
 if TYPE_CHECKING:
+    from typing import Any
+
     from .clients import CLIENTS, ClientExport, Variable, render_client_export
     from .commands.authenticate import Authenticated, authenticate, resolve_repositories
     from .commands.cleanup import Cleaned, cleanup

@@ -11,8 +11,8 @@ import argparse
 import os
 import sys
 from collections.abc import Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING, NamedTuple, NoReturn, TextIO
 
+from ._records import TYPE_CHECKING, NamedTuple
 from ._version import __version__
 from .channels import CI_NAMES, SHELLS, Channel, Streams, detect_ci, open_channel
 from .clients import earlier_exports
@@ -21,6 +21,8 @@ from .errors import InputError, TwineAuthenticateError
 from .settings import Options
 
 if TYPE_CHECKING:
+    from typing import NoReturn, TextIO
+
     from .commands.authenticate import Authenticated
 
 EXIT_INTERNAL_ERROR = 70  # sysexits' EX_SOFTWARE

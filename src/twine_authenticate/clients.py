@@ -8,8 +8,8 @@ and the ones it cannot are reported as warnings.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import NamedTuple
 
+from ._records import NamedTuple
 from .errors import InputError
 from .repository import Repository
 

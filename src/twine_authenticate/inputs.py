@@ -5,8 +5,8 @@ of a task."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import NamedTuple
 
+from ._records import NamedTuple
 from .azure.agent import get_input
 from .errors import InputError
 

@@ -10,9 +10,9 @@ from __future__ import annotations
 import base64
 import os
 from collections.abc import Callable, Mapping
-from typing import NamedTuple
 from urllib.parse import quote
 
+from ._records import NamedTuple
 from .azure.agent import get_variable
 from .errors import InputError
 from .transport import ProxyRoute

@@ -3,8 +3,7 @@ then ``Options.from_arguments``) or directly by a library caller."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, NamedTuple
-
+from ._records import TYPE_CHECKING, NamedTuple
 from .clients import CLIENTS
 from .errors import InputError
 

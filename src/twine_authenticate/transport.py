@@ -11,8 +11,8 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, NamedTuple
 
+from ._records import TYPE_CHECKING, NamedTuple
 from .errors import InputError, ServiceError
 from .urls import parse_url
 

@@ -9,9 +9,9 @@ names the input and says what to do, and never shows credentials.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, NamedTuple
 from urllib.parse import SplitResult, unquote, urlsplit
 
+from ._records import TYPE_CHECKING, NamedTuple
 from .errors import InputError
 
 if TYPE_CHECKING:

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from typing import NamedTuple
-
+from .._records import NamedTuple
 from ..errors import InputError
 from ..validation import check_value
 from .agent import Environment

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Mapping
-from typing import NamedTuple
 from urllib.parse import quote
 
+from .._records import NamedTuple
 from .._version import __version__
 from ..errors import ServiceError
 from ..transport import Response, Transport

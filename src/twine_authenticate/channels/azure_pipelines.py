@@ -9,11 +9,14 @@ value that holds a literal ``%0D`` or ``%0A`` cannot be passed on exactly: it is
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from typing import TextIO
 
+from .._records import TYPE_CHECKING
 from ..clients import Variable, is_secret_variable
 from ..errors import InputError
 from .base import ChannelKind, Streams, write_exact, write_message
+
+if TYPE_CHECKING:
+    from typing import TextIO
 
 
 def escape_data(value: str, *, decode_percents: bool = True) -> str:

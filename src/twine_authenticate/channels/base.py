@@ -4,10 +4,13 @@ every secret of the run, before any other output that could hold one."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import NamedTuple, Protocol, TextIO
 
+from .._records import TYPE_CHECKING, NamedTuple, Protocol
 from ..clients import Variable
 from ..errors import InputError
+
+if TYPE_CHECKING:
+    from typing import TextIO
 
 
 class Streams(NamedTuple):

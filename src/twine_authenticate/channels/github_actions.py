@@ -20,11 +20,14 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Mapping, Sequence
-from typing import TextIO
 
+from .._records import TYPE_CHECKING
 from ..clients import Variable
 from ..errors import InputError, StorageError
 from .base import ChannelKind, Streams, write_exact, write_message
+
+if TYPE_CHECKING:
+    from typing import TextIO
 
 
 def escape_data(value: str) -> str:

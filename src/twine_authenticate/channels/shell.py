@@ -4,10 +4,13 @@ every human message on stderr, so that nothing but code reaches the eval."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from typing import TextIO
 
+from .._records import TYPE_CHECKING
 from ..clients import Variable
 from .base import ChannelKind, Streams, write_exact, write_message
+
+if TYPE_CHECKING:
+    from typing import TextIO
 
 SHELLS = ("bash", "zsh", "sh", "fish", "pwsh")
 

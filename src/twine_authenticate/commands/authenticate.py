@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from functools import partial
-from typing import TYPE_CHECKING, NamedTuple, Protocol
 
+from .._records import TYPE_CHECKING, NamedTuple, Protocol
 from ..clients import (
     EXPORTS_VARIABLE,
     ClientExport,

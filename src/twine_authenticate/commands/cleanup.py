@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from typing import NamedTuple
 
+from .._records import NamedTuple
 from ..clients import earlier_exports
 from ..storage import erase_job_runs, erase_run, run_named_by, storage_root
 

@@ -12,8 +12,8 @@ order of the sections in the file.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING
 
+from .._records import TYPE_CHECKING
 from ..validation import check_unique_names
 from . import artifacts_feed, declared, repository_flag, service_connection
 from .pending import Pending

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from functools import partial
-from typing import TYPE_CHECKING, NamedTuple
 
+from .._records import TYPE_CHECKING, NamedTuple
 from ..azure.agent import Environment, get_variable, organization_of
-from ..azure.job_token import JobToken, read_job_token
 from ..errors import InputError, ServiceError
 from ..repository import Repository
 from ..validation import check_section_name, check_url, check_value
 from .pending import Pending
 
 if TYPE_CHECKING:
+    from ..azure.job_token import JobToken
     from ..inputs import Inputs
     from ..transport import Transport
 
@@ -57,6 +57,8 @@ def read(inputs: Inputs, env: Environment) -> Pending | None:
     feeds = [
         parse_feed_reference(text, inputs.artifact_feeds_input) for text in inputs.artifact_feeds
     ]
+    from ..azure.job_token import read_job_token  # only a run with feeds needs it
+
     token = read_job_token(env)
     return Pending(
         names=tuple((feed.feed, f"feed {feed.text}") for feed in feeds),

@@ -14,14 +14,16 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
 
+from .._records import TYPE_CHECKING
 from ..errors import InputError
 from ..repository import Repository
 from ..validation import check_section_name, check_url, check_value
 from .pending import Pending, ready
 
 if TYPE_CHECKING:
+    from typing import Any
+
     from ..inputs import Inputs
 
 TABLE = "twine-authenticate"

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, NamedTuple
 
+from .._records import TYPE_CHECKING, NamedTuple
 from ..repository import Repository
 
 if TYPE_CHECKING:

@@ -3,8 +3,7 @@ they never appear on a command line (where ``ps`` and CI logs would show them)."
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
+from .._records import TYPE_CHECKING
 from ..azure.agent import Environment
 from ..errors import InputError
 from ..repository import Repository

@@ -3,8 +3,7 @@ endpoint variables. No network: the connection carries its URL and credentials."
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
+from .._records import TYPE_CHECKING
 from ..azure.agent import (
     Environment,
     endpoint_auth,
