@@ -3,7 +3,7 @@
     python benchmarks/bench.py [--runs 15]
 
 For each scenario and added latency (0 and 50 ms a request): the median wall time of the
-console script over several runs, printed beside `python -c pass` measured in the same run,
+console script over several runs, and its ratio to `python -c pass` run alternately with it,
 the peak memory (max RSS) and the number of HTTP requests the fake saw per run.
 """
 
@@ -30,21 +30,33 @@ TOKEN = "benchmark-job-token"
 SCRIPT = str(Path(sys.executable).parent / "twine-authenticate")
 
 
+def _run_once(
+    argv: Sequence[str], env: dict[str, str], cwd: Path | None
+) -> tuple[float, float, int]:
+    started = time.perf_counter()
+    process = subprocess.Popen(
+        argv, env=env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    _, status, usage = os.wait4(process.pid, 0)
+    return time.perf_counter() - started, usage.ru_maxrss / 1024, os.waitstatus_to_exitcode(status)
+
+
 def measure(
     argv: Sequence[str], env: dict[str, str], runs: int, cwd: Path | None = None
-) -> tuple[float, float, int]:
-    """Median seconds, max RSS in MiB, exit code of the last run."""
-    times, peaks, code = [], [], 0
+) -> tuple[float, float, float, int]:
+    """Median seconds, its ratio to ``python -c pass``, max RSS in MiB, last exit code.
+
+    Each run of the command follows a run of ``python -c pass``, so that both see the same
+    load: on a shared 2-core machine the baseline drifts between scenarios, and the ratio of
+    medians taken side by side is what stays comparable."""
+    times, baselines, peaks, code = [], [], [], 0
     for _ in range(runs):
-        started = time.perf_counter()
-        process = subprocess.Popen(
-            argv, env=env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-        )
-        _, status, usage = os.wait4(process.pid, 0)
-        times.append(time.perf_counter() - started)
-        peaks.append(usage.ru_maxrss / 1024)
-        code = os.waitstatus_to_exitcode(status)
-    return statistics.median(times), max(peaks), code
+        baselines.append(_run_once([sys.executable, "-c", "pass"], env, cwd)[0])
+        seconds, peak, code = _run_once(argv, env, cwd)
+        times.append(seconds)
+        peaks.append(peak)
+    median = statistics.median(times)
+    return median, median / statistics.median(baselines), max(peaks), code
 
 
 def main() -> None:
@@ -102,7 +114,7 @@ def main() -> None:
     print(f"{header[0]:>7}  {header[1]:<24} " + " ".join(f"{h:>9}" for h in header[2:]))
     for latency in (0.0, 0.05):
         fake.latency = 0.0
-        baseline, base_peak, _ = measure([sys.executable, "-c", "pass"], base_env, runs)
+        baseline, _, base_peak, _ = measure([sys.executable, "-c", "pass"], base_env, runs)
         print(
             f"{latency * 1000:>5.0f}ms  {'python -c pass':<24} {baseline * 1000:>7.1f}ms {1:>7.2f} "
             f"{base_peak:>9.1f} {0:>9}"
@@ -110,12 +122,12 @@ def main() -> None:
         fake.latency = latency
         for name, args, expected, cwd in scenarios:
             fake.requests.clear()
-            median, peak, code = measure([SCRIPT, *args], base_env, runs, cwd)
+            median, ratio, peak, code = measure([SCRIPT, *args], base_env, runs, cwd)
             assert code == expected, f"{name}: exit {code}, expected {expected}"
             requests = len(fake.requests) / runs
             print(
                 f"{latency * 1000:>5.0f}ms  {name:<24} {median * 1000:>7.1f}ms "
-                f"{median / baseline:>7.2f} {peak:>9.1f} {requests:>9.0f}"
+                f"{ratio:>7.2f} {peak:>9.1f} {requests:>9.0f}"
             )
     fake.stop()
 

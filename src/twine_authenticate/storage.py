@@ -23,8 +23,7 @@ from __future__ import annotations
 
 import os
 import stat
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 
 from ._records import NamedTuple
 from .errors import StorageError
@@ -114,9 +113,9 @@ def is_ours(env: Mapping[str, str]) -> bool:
 # Opening, checking and removing, through directory descriptors.
 
 
-@contextmanager
-def _opened_root(root: Root, *, create: bool) -> Iterator[int | None]:
-    """The root, checked and open, or None when it does not exist (and ``create`` is false)."""
+def _open_root(root: Root, *, create: bool) -> int | None:
+    """The root, checked and open (the caller closes it), or None when it does not exist and
+    ``create`` is false."""
     if create:
         parent = os.path.dirname(root.path)
         try:
@@ -131,15 +130,15 @@ def _opened_root(root: Root, *, create: bool) -> Iterator[int | None]:
     except FileNotFoundError:
         if create:  # removed between mkdir and open: someone is racing us
             raise StorageError(f"{root.path} disappeared while it was being created.") from None
-        yield None
-        return
+        return None
     except OSError as error:
         raise _unsafe_root(root, "it is a symlink or not a directory", error) from None
     try:
         _check_root(root, os.fstat(descriptor))
-        yield descriptor
-    finally:
+    except BaseException:
         os.close(descriptor)
+        raise
+    return descriptor
 
 
 def _check_root(root: Root, info: os.stat_result) -> None:
@@ -212,33 +211,32 @@ def erase_run(root: Root, run_id: str) -> bool:
     """Remove the run ``run_id`` if it is provably ours; True when its files were removed."""
     if not is_run_id(run_id):
         return False
+    descriptor = _open_root(root, create=False)
+    if descriptor is None:
+        return False
     try:
-        with _opened_root(root, create=False) as descriptor:
-            if descriptor is None:
-                return False
-            found = _read_marker(descriptor, run_id)
-            if found is None:
-                return False
-            _remove(descriptor, run_id, found[0])
-            return True
-    except StorageError:
-        raise
+        found = _read_marker(descriptor, run_id)
+        if found is None:
+            return False
+        _remove(descriptor, run_id, found[0])
+        return True
     except OSError as error:
         raise StorageError(
             f"cannot remove the credentials in {os.path.join(root.path, run_id)}: {error.strerror}."
         ) from None
+    finally:
+        os.close(descriptor)
 
 
 def erase_job_runs(root: Root, job: str) -> list[str]:
     """Remove every run of this CI job (``CI_JOB_ID``) in the root; the ``.pypirc`` paths."""
     removed: list[str] = []
-    with _opened_root(root, create=False) as descriptor:
-        if descriptor is None:
-            return removed
+    descriptor = _open_root(root, create=False)
+    if descriptor is None:
+        return removed
+    try:
         for name in os.listdir(descriptor):
-            if not is_run_id(name):
-                continue
-            found = _read_marker(descriptor, name)
+            found = _read_marker(descriptor, name) if is_run_id(name) else None
             if found is None:
                 continue
             run_directory, run_job = found
@@ -247,6 +245,8 @@ def erase_job_runs(root: Root, job: str) -> list[str]:
                 continue
             _remove(descriptor, name, run_directory)
             removed.append(Run(root.path, name).pypirc)
+    finally:
+        os.close(descriptor)
     return removed
 
 
@@ -254,30 +254,32 @@ def write_run(root: Root, text: str, *, job: str = "") -> Run:
     """Write ``text`` as the ``.pypirc`` of a new run: a fresh 0700 directory (made with
     mkdir, which fails rather than reuse anything), the marker, then the file, 0600 whatever
     the umask, written under another name and renamed, so no reader sees half a file."""
-    with _opened_root(root, create=True) as descriptor:
-        assert descriptor is not None
+    descriptor = _open_root(root, create=True)
+    assert descriptor is not None
+    try:
         run_id = new_run_id()
         try:
             os.mkdir(run_id, 0o700, dir_fd=descriptor)
+            directory = os.open(run_id, _DIRECTORY_FLAGS, dir_fd=descriptor)
         except OSError as error:
             raise StorageError(
                 f"cannot create a directory in {root.path}: {error.strerror}."
             ) from None
         try:
-            directory = os.open(run_id, _DIRECTORY_FLAGS, dir_fd=descriptor)
-        except OSError as error:
-            raise StorageError(f"cannot open the new directory: {error.strerror}.") from None
-        try:
             os.fchmod(directory, 0o700)
             _write_new(directory, MARKER_NAME, f"run {run_id}\njob {job}\n")
             _write_new(directory, PARTIAL_NAME, text)
             os.replace(PARTIAL_NAME, FILE_NAME, src_dir_fd=directory, dst_dir_fd=directory)
-        except OSError as error:
-            _remove(descriptor, run_id, directory)
-            raise StorageError(
-                f"cannot write the credentials file in {root.path}: {error.strerror}."
-            ) from None
+        except BaseException as error:
+            _remove(descriptor, run_id, directory)  # closes it
+            if isinstance(error, OSError):
+                raise StorageError(
+                    f"cannot write the credentials file in {root.path}: {error.strerror}."
+                ) from None
+            raise
         os.close(directory)
+    finally:
+        os.close(descriptor)
     return Run(root.path, run_id)
 
 
