@@ -88,14 +88,14 @@ def main() -> None:
             {"parameters": {"apitoken": "pypi-token"}, "scheme": "Token"}
         ),
         "ENDPOINT_AUTH_SCHEME_c1": "Token",
-        "DECLARED_TOKEN": "declared-token",
+        "TWINE_AUTHENTICATE_DECLARED_PASSWORD": "declared-token",
     }
     # A project that declares a repository in pyproject.toml, and one that does not.
     declaring = temp / "declaring"
     declaring.mkdir()
     (declaring / "pyproject.toml").write_text(
         '[project]\nname = "app"\n\n[[tool.twine-authenticate.repositories]]\n'
-        'name = "declared"\nurl = "https://declared.example/"\npassword-env = "DECLARED_TOKEN"\n'
+        'name = "declared"\nurl = "https://declared.example/"\npassword-env = "TWINE_AUTHENTICATE_DECLARED_PASSWORD"\n'
     )
     plain = temp / "plain"
     plain.mkdir()

@@ -115,7 +115,7 @@ def test_the_action_turns_every_input_into_its_flag(tmp_path: Path) -> None:
     job = GitHubJob(tmp_path, base_env(tmp_path))
     (tmp_path / "project.toml").write_text(
         "[[tool.twine-authenticate.repositories]]\nname = 'declared'\n"
-        "url = 'https://declared.example/'\npassword-env = 'DECLARED_TOKEN'\n"
+        "url = 'https://declared.example/'\npassword-env = 'TWINE_AUTHENTICATE_DECLARED_PASSWORD'\n"
     )
     with_ = {
         "repository": "  one=https://one.example/\n\ntwo=https://two.example/  \n",
@@ -126,7 +126,7 @@ def test_the_action_turns_every_input_into_its_flag(tmp_path: Path) -> None:
     env = {
         "TWINE_AUTHENTICATE_ONE_PASSWORD": secret,
         "TWINE_AUTHENTICATE_TWO_PASSWORD": secret,
-        "DECLARED_TOKEN": secret,
+        "TWINE_AUTHENTICATE_DECLARED_PASSWORD": secret,
     }
     (step,) = run_composite_action(job, with_, env, {})
     assert step.succeeded, step.log

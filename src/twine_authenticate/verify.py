@@ -11,6 +11,7 @@ from .repository import Repository
 from .sources.repository_flag import password_variable
 from .transport import Transport
 from .urls import is_pypi_upload, join_under, parse_url
+from .validation import is_plain_http_to_remote_host
 
 
 def simple_index_url(upload_url: str) -> str | None:
@@ -37,6 +38,13 @@ def verify_repository(repository: Repository, transport: Transport) -> str:
         return (
             f"{repository.name}: PyPI offers no way to check a token without uploading; "
             "not checked."
+        )
+    if is_plain_http_to_remote_host(url):
+        # The same rule as everywhere: our own check sends nothing over plain http to another
+        # machine (the upload itself is the user's choice, and is warned about).
+        return (
+            f"{repository.name}: {url} is plain http to another machine, so the credentials "
+            "were not sent to check them; not checked."
         )
     pair = f"{repository.username}:{repository.password}".encode()
     headers = {

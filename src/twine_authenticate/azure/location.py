@@ -17,6 +17,7 @@ from .._version import __version__
 from ..errors import ServiceError
 from ..transport import Response, Transport
 from ..urls import join_under
+from ..validation import is_plain_http_to_remote_host
 from .job_token import JobToken
 
 PYPI_AREA_ID = "92F0314B-06C5-46E0-ABE7-15FD9D13276A"
@@ -69,6 +70,17 @@ def expand_route_template(template: str, route_values: Mapping[str, str | None])
     return "/".join(segments)
 
 
+def require_private_channel(url: str, what: str) -> None:
+    """The job token acts for the whole pipeline: refuse to send it over plain http to any
+    host but this machine (decided by address, not by how the name begins)."""
+    if is_plain_http_to_remote_host(url):
+        raise ServiceError(
+            f"{what}: refusing to send the job access token over plain http to {url}. Use the "
+            "organization's https:// URL (System.TeamFoundationCollectionUri); an on-premises "
+            "server needs https for this."
+        )
+
+
 class LocationService:
     """Location lookups against one organization or collection, with the job token."""
 
@@ -86,6 +98,12 @@ class LocationService:
             "User-Agent": f"twine-authenticate/{__version__}",
             "X-TFS-FedAuthRedirect": "Suppress",
         }
+
+    def send(self, method: str, url: str, headers: dict[str, str], *, what: str) -> Response:
+        """Every call that carries the job token goes through here: never over plain http to
+        another machine, whether the URL came from the pipeline or from a service's answer."""
+        require_private_channel(url, what)
+        return self.transport.send(method, url, headers, what=what)
 
     def _refused(self, response: Response, url: str, what: str) -> ServiceError:
         if response.status == 401:
@@ -118,7 +136,7 @@ class LocationService:
     def area_location(self, area_id: str, area_name: str) -> str:
         url = join_under(self.collection_uri, f"_apis/ResourceAreas/{area_id}")
         what = f"looking up the {area_name} service of the organization"
-        response = self.transport.send(
+        response = self.send(
             "GET",
             url,
             self.headers(f"application/json;api-version={RESOURCE_AREA_API_VERSION}"),
@@ -140,7 +158,7 @@ class LocationService:
     def pypi_upload_location(self, packaging_base: str) -> ApiLocation:
         url = join_under(packaging_base, "_apis/PyPi")
         what = "looking up the PyPI upload route"
-        response = self.transport.send("OPTIONS", url, self.headers(), what=what)
+        response = self.send("OPTIONS", url, self.headers(), what=what)
         if response.status in (401, 403):
             raise self._refused(response, url, what)
         entries: object = None
@@ -202,7 +220,7 @@ def check_feed(
     relative = f"{project_part}_apis/packaging/feeds/{quote(feed, safe=_URI_COMPONENT_SAFE)}"
     url = join_under(feeds_base, relative) + f"?api-version={FEED_API_VERSION}"
     what = f"checking feed {feed}"
-    response = service.transport.send("GET", url, service.headers(), what=what)
+    response = service.send("GET", url, service.headers(), what=what)
     if response.status == 200:
         return None
     where = f"organization {organization}" + (f" (project {project})" if project else "")

@@ -9,7 +9,12 @@ from .._records import TYPE_CHECKING, NamedTuple
 from ..azure.agent import Environment, get_variable, organization_of
 from ..errors import InputError, ServiceError
 from ..repository import Repository
-from ..validation import check_section_name, check_url, check_value
+from ..validation import (
+    check_section_name,
+    check_url,
+    check_value,
+    is_plain_http_to_remote_host,
+)
 from .pending import Pending
 
 if TYPE_CHECKING:
@@ -94,7 +99,14 @@ def collection_uri(env: Environment) -> str:
             "SYSTEM_TEAMFOUNDATIONCOLLECTIONURI nor SYSTEM_COLLECTIONURI is set. The agent sets "
             "them in a pipeline; elsewhere set one, e.g. https://dev.azure.com/ORG/."
         )
-    return check_url(uri, "System.TeamFoundationCollectionUri")
+    check_url(uri, "System.TeamFoundationCollectionUri")
+    if is_plain_http_to_remote_host(uri):
+        raise InputError(
+            f"System.TeamFoundationCollectionUri is {uri}: internal feeds are authenticated "
+            "with the job access token, which is never sent over plain http to another "
+            "machine. Use the organization's https:// URL."
+        )
+    return uri
 
 
 def is_hosted(env: Environment) -> bool:
