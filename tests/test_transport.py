@@ -22,6 +22,7 @@ class Script:
         self.answers: list[tuple[int, dict[str, str]]] = []
         self.hang = 0.0
         self.hits = 0
+        self.body = b"{}"
 
 
 @pytest.fixture
@@ -42,13 +43,20 @@ def server() -> Iterator[tuple[str, Script]]:
             self.send_response(status)
             for key, value in headers.items():
                 self.send_header(key, value)
-            self.send_header("Content-Length", "2")
+            self.send_header("Content-Length", str(len(script.body)))
             self.end_headers()
-            self.wfile.write(b"{}")
+            try:
+                self.wfile.write(script.body)
+            except OSError:
+                pass  # the client stopped reading (a cut answer)
 
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    httpd.daemon_threads = True
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    class Server(ThreadingHTTPServer):
+        request_queue_size = 64  # the default 5 refuses connections under load
+        daemon_threads = True
+
+    httpd = Server(("127.0.0.1", 0), Handler)
+    # A short poll, so that stopping the server does not cost every test half a second.
+    threading.Thread(target=httpd.serve_forever, args=(0.02,), daemon=True).start()
     yield f"http://127.0.0.1:{httpd.server_address[1]}/x", script
     httpd.shutdown()
     httpd.server_close()
@@ -91,7 +99,7 @@ def test_hung_server_fails_within_its_timeout(server: tuple[str, Script]) -> Non
     url, script = server
     script.hang = 5
     started = time.monotonic()
-    with pytest.raises(ServiceError, match=r"no answer .* within 0.5 s"):
+    with pytest.raises(ServiceError, match=r"no complete answer .* within 0.5 s"):
         Transport(timeout=0.5).send("GET", url, {}, what="test")
     assert time.monotonic() - started < 1.5
 
@@ -163,6 +171,57 @@ def test_a_listener_that_never_answers_is_bounded() -> None:
         sock.listen(1)
         port = sock.getsockname()[1]
         started = time.monotonic()
-        with pytest.raises(ServiceError, match="no answer"):
+        with pytest.raises(ServiceError, match="no complete answer"):
             Transport(timeout=0.4).send("GET", f"http://127.0.0.1:{port}/", {}, what="test")
         assert time.monotonic() - started < 1.5
+
+
+def test_a_server_that_drips_bytes_fails_at_the_timeout() -> None:
+    """Each byte arrives well within the socket timeout, so only a total deadline ends it."""
+    stop = threading.Event()
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen(1)
+        port = sock.getsockname()[1]
+
+        def drip() -> None:
+            connection, _ = sock.accept()
+            with connection:
+                connection.recv(4096)
+                for byte in b"HTTP/1.1 200 OK\r\nX-Slow: " + b"y" * 1000:
+                    if stop.wait(0.05):
+                        return
+                    try:
+                        connection.sendall(bytes([byte]))
+                    except OSError:
+                        return
+
+        thread = threading.Thread(target=drip, daemon=True)
+        thread.start()
+        started = time.monotonic()
+        with pytest.raises(ServiceError) as caught:
+            Transport(timeout=0.6).send("GET", f"http://127.0.0.1:{port}/", {}, what="test")
+        elapsed = time.monotonic() - started
+        stop.set()
+        thread.join(5)
+    assert elapsed < 3, elapsed  # one deadline, not a socket timeout per byte
+    assert "no complete answer" in str(caught.value) and "within 0.6 s" in str(caught.value)
+
+
+def test_a_huge_answer_is_cut_and_never_taken_for_json(server: tuple[str, Script]) -> None:
+    from twine_authenticate.transport import MAX_BODY
+
+    url, script = server
+    script.answers.append((200, {}))
+    script.body = b"[" * (MAX_BODY + 10)
+    response = Transport().send("GET", url, {}, what="test")
+    assert response.truncated and len(response.body) == MAX_BODY
+    with pytest.raises(ValueError):
+        response.json()
+
+
+def test_absurdly_deep_json_is_a_value_error_not_a_crash() -> None:
+    from twine_authenticate.transport import Response
+
+    with pytest.raises(ValueError, match="nests too deeply"):
+        Response(200, "OK", {}, b"[" * 100_000 + b"]" * 100_000).json()

@@ -106,7 +106,7 @@ def _agent_bypass(env: Mapping[str, str]) -> tuple[Callable[[str], bool], str, l
         if not isinstance(patterns, list) or not all(isinstance(p, str) for p in patterns):
             raise ValueError
         compiled = [re.compile(pattern, re.IGNORECASE) for pattern in patterns]
-    except (ValueError, re.error):
+    except (ValueError, re.error, RecursionError):
         raise InputError(
             "Agent.ProxyBypassList (AGENT_PROXYBYPASSLIST) is not a JSON array of "
             "regular expressions; fix the agent's .proxybypass file."

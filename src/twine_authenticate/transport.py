@@ -23,16 +23,26 @@ if TYPE_CHECKING:
 TRANSIENT_STATUSES = frozenset({429, 502, 503, 504})
 
 
+MAX_BODY = 1024 * 1024  # our answers are small JSON documents; --verify needs only the status
+
+
 class Response(NamedTuple):
     status: int
     reason: str
     headers: Mapping[str, str]
     body: bytes
+    truncated: bool = False  # the body was longer than MAX_BODY: only its start was read
 
     def json(self) -> object:
+        """The body as JSON; ValueError for anything else, a cut or absurdly deep one too."""
+        if self.truncated:
+            raise ValueError("the body is larger than expected")
         import json
 
-        return json.loads(self.body.decode("utf-8-sig"))
+        try:
+            return json.loads(self.body.decode("utf-8-sig"))
+        except RecursionError:
+            raise ValueError("the JSON nests too deeply") from None
 
 
 class ProxyRoute(NamedTuple):
@@ -129,19 +139,52 @@ class Transport:
             pool.pop(key).close()
 
     def _send_once(self, method: str, url: str, headers: Mapping[str, str]) -> Response:
+        """One request, within a total deadline: the socket timeout bounds each wait, and a
+        timer cuts the connection when the whole exchange takes longer, so that a server that
+        drips a byte a second cannot hold the run."""
         connection, target = self._connection(url)
         with self._lock:
             self.request_count += 1
+        expired = threading.Event()
+
+        def cut() -> None:
+            expired.set()
+            sock = connection.sock
+            if sock is not None:
+                import socket
+
+                try:
+                    sock.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+
+        timer = threading.Timer(self.timeout, cut)
+        timer.daemon = True
+        timer.start()
         try:
             connection.request(method, target, headers=dict(headers))
             raw = connection.getresponse()
-            body = raw.read()
+            body = raw.read(MAX_BODY + 1)
         except BaseException:
             self._drop(url)
+            if expired.is_set():
+                raise TimeoutError from None
             raise
-        if raw.will_close:
+        finally:
+            timer.cancel()
+        if expired.is_set():
             self._drop(url)
-        return Response(raw.status, raw.reason, {k.lower(): v for k, v in raw.getheaders()}, body)
+            raise TimeoutError
+        truncated = len(body) > MAX_BODY
+        if raw.will_close or truncated:
+            self._drop(url)
+        return Response(
+            raw.status,
+            raw.reason,
+            {k.lower(): v for k, v in raw.getheaders()},
+            body[:MAX_BODY],
+            truncated,
+        )
 
     def _where(self, url: str) -> str:
         """The URL, or the proxy it goes through: the one a connection error concerns."""
@@ -169,8 +212,9 @@ class Transport:
                 ) from None
             except TimeoutError:
                 raise ServiceError(
-                    f"{what}: no answer from {url} within {self.timeout:g} s; the server is not "
-                    "responding. Check the URL and the network, then run again."
+                    f"{what}: no complete answer from {url} within {self.timeout:g} s; the "
+                    "server is not responding, or too slowly. Check the URL and the network, or "
+                    "give more time with --timeout, then run again."
                 ) from None
             except http.client.HTTPException as error:
                 # Not HTTP at all (a wrong port, a TLS port spoken to as http): no retry helps.

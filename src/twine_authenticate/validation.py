@@ -51,6 +51,9 @@ def check_value(value: str, what: str, *, secret: bool = False) -> str:
     return value
 
 
+RESERVED_SECTIONS = ("distutils", "server-login")
+
+
 def check_section_name(name: str, what: str) -> str:
     """A section name must be one word twine can select with ``-r`` and list in index-servers."""
     if not name:
@@ -60,6 +63,11 @@ def check_section_name(name: str, what: str) -> str:
         raise InputError(
             f"{what} {name!r} contains whitespace; twine splits index-servers on whitespace, "
             "so the section could never be selected. Use a name without spaces."
+        )
+    if name.lower() in RESERVED_SECTIONS:
+        raise InputError(
+            f"{what} {name!r} is a name twine reserves ([distutils] lists the repositories, "
+            "[server-login] holds fallback credentials for every section); use another name."
         )
     if "[" in name or "]" in name:
         raise InputError(

@@ -31,6 +31,7 @@ class JobToken(NamedTuple):
 
 def read_job_token(env: Environment) -> JobToken:
     raw = env.get(SYSTEM_CONNECTION_VARIABLE)
+    unusable = ""  # why the agent's variable, when set, held no token
     if raw:
         try:
             import json  # only for a task, whose agent writes this JSON
@@ -38,7 +39,7 @@ def read_job_token(env: Environment) -> JobToken:
             auth = json.loads(raw)
             scheme = str(auth.get("scheme", ""))
             parameters = auth.get("parameters") or {}
-        except (ValueError, AttributeError):
+        except (ValueError, AttributeError, TypeError, RecursionError):
             raise InputError(
                 f"{SYSTEM_CONNECTION_VARIABLE} is not the JSON the agent writes "
                 '({"parameters":{"AccessToken":...},"scheme":"OAuth"}); unset it or fix it.'
@@ -49,6 +50,11 @@ def read_job_token(env: Environment) -> JobToken:
                 check_value(token, SYSTEM_CONNECTION_VARIABLE, secret=True),
                 SYSTEM_CONNECTION_VARIABLE,
             )
+        unusable = (
+            f"{SYSTEM_CONNECTION_VARIABLE} is set but holds no OAuth access token "
+            f"(its scheme is {scheme or 'missing'!r}, and its parameters "
+            f"{'have' if isinstance(token, str) and token else 'have no'} AccessToken)"
+        )
     token = env.get(SCRIPT_TOKEN_VARIABLE)
     if token:
         if token.startswith("$(") and token.endswith(")"):
@@ -59,5 +65,10 @@ def read_job_token(env: Environment) -> JobToken:
             )
         return JobToken(
             check_value(token, SCRIPT_TOKEN_VARIABLE, secret=True), SCRIPT_TOKEN_VARIABLE
+        )
+    if unusable:
+        raise InputError(
+            f"{unusable}, and {SCRIPT_TOKEN_VARIABLE} is not set either. The agent writes "
+            '{"parameters":{"AccessToken":...},"scheme":"OAuth"}; unset the variable or fix it.'
         )
     raise InputError(MISSING_TOKEN_HELP)

@@ -208,6 +208,11 @@ def authenticate(
         for repository in repositories
         if is_plain_http_to_remote_host(repository.url)
     ]
+    warnings += [
+        _non_ascii_warning(repository)
+        for repository in repositories
+        if not (repository.username + repository.password).isascii()
+    ]
     if foreign:
         warnings.append(
             f"PYPIRC_PATH named {foreign}, which this tool did not write for this shell or job; "
@@ -239,6 +244,22 @@ def authenticate(
         checked=tuple(resolved.checked),
         warnings=tuple(warnings),
         secrets=tuple(resolved.secrets),
+    )
+
+
+def _non_ascii_warning(repository: Repository) -> str:
+    fields = [
+        field
+        for field, value in (("username", repository.username), ("password", repository.password))
+        if not value.isascii()
+    ]
+    beyond_latin1 = any(ord(char) > 0xFF for char in repository.username + repository.password)
+    return (
+        f"{repository.name}: the {' and '.join(fields)} holds non-ASCII characters. It is "
+        "written exactly, but twine, poetry and flit send Basic auth as Latin-1"
+        + (", and fail on a character outside it" if beyond_latin1 else "")
+        + ", many servers refuse non-ASCII bytes there, and twine on Windows reads the .pypirc "
+        "in the locale's encoding; uv, hatch, pdm and maturin send UTF-8."
     )
 
 

@@ -51,6 +51,10 @@ def parse_feed_reference(text: str, what: str = "--artifact-feed") -> FeedRefere
             raise InputError(f"{what} has an empty feed part; write PROJECT/FEED.")
     else:
         project, feed = None, parts[0].strip()
+    for part in (project, feed):
+        if part in (".", ".."):
+            # They would name another path of the service's URLs, not a feed or project.
+            raise InputError(f"{what}: {part!r} is not a feed or project name.")
     check_section_name(feed, f"{what}: feed name")
     return FeedReference(feed=feed, project=project)
 

@@ -32,7 +32,17 @@ def username_variable(name: str) -> str:
 
 
 def read(inputs: Inputs, env: Environment) -> Pending | None:
-    return ready([read_repository_flag(spec, env) for spec in inputs.repositories])
+    repositories = [read_repository_flag(spec, env) for spec in inputs.repositories]
+    by_key: dict[str, str] = {}
+    for repository in repositories:
+        other = by_key.setdefault(credential_key(repository.name), repository.name)
+        if other != repository.name:
+            raise InputError(
+                f"--repository {other} and --repository {repository.name} would both read "
+                f"{password_variable(repository.name)}, so they would share one secret; give "
+                "them names that differ in letters or digits."
+            )
+    return ready(repositories)
 
 
 def read_repository_flag(spec: str, env: Environment) -> Repository:

@@ -62,7 +62,7 @@ def read_service_connection(connection_id: str, env: Environment) -> Repository:
         parameters = auth.get("parameters") or {}
         if not isinstance(parameters, dict):
             raise TypeError
-    except (ValueError, AttributeError, TypeError):
+    except (ValueError, AttributeError, TypeError, RecursionError):
         # The text holds credentials: say where it is broken, never what it holds.
         raise InputError(
             f"{what}: ENDPOINT_AUTH_{connection_id} is not valid JSON of the form "
