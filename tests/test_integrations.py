@@ -9,6 +9,7 @@ credentials, and a real client uploads into pypiserver.
 from __future__ import annotations
 
 import re
+import sys
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -252,6 +253,13 @@ def gitlab_job_script(
     return "\n".join(lines)
 
 
+def gitlab_after_script(pipeline: Mapping[str, Any], job_name: str) -> str:
+    """after_script, which GitLab runs in a new shell, with none of the script's variables."""
+    job = pipeline[job_name]
+    parent = yaml.safe_load((ROOT / GITLAB_INCLUDE).read_text())[job["extends"]]
+    return "\n".join(job.get("after_script", parent.get("after_script", [])))
+
+
 def test_the_readme_gitlab_example_publishes_and_warns(
     tmp_path: Path, index_server: IndexServer, package_name: str
 ) -> None:
@@ -271,12 +279,27 @@ def test_the_readme_gitlab_example_publishes_and_warns(
     script = gitlab_job_script(yaml.safe_load(example("gitlab-ci")), "publish", env, {"INDEX_URL"})
     before = set(project.iterdir())
 
+    env["CI_JOB_ID"] = "4242"
+    other_job = run(  # another job of the same runner user, at the same time
+        [sys.executable, "-m", "twine_authenticate", "--repository", "other=https://o.example/"],
+        {**env, "CI_JOB_ID": "4243", "TWINE_AUTHENTICATE_OTHER_PASSWORD": new_secret("other")},
+    )
+    assert other_job.returncode == 0, other_job.stderr
     result = run(["bash", "-eo", "pipefail", "-c", script], env, cwd=project, timeout=300)
 
     assert result.returncode == 0, result.output[-3000:]
     assert_published(index_server, package_name, files, user="gitlab-ci-token")
     assert "GitLab CI cannot mask values created during a job" in result.stderr
     assert set(project.iterdir()) == before, "nothing, no dotenv file, written in the project"
+    files_left = list(Path(env["TMPDIR"]).glob("twineAuthenticate-*/*/.pypirc"))
+    assert len(files_left) == 2  # this job's and the other job's
+    others = [path for path in files_left if "o.example" in path.read_text()]
+
+    pipeline = yaml.safe_load(example("gitlab-ci"))
+    after = run(["bash", "-c", gitlab_after_script(pipeline, "publish")], env, cwd=project)
+    assert after.returncode == 0, after.stderr
+    remaining = list(Path(env["TMPDIR"]).glob("twineAuthenticate-*/*/.pypirc"))
+    assert remaining == others  # this job's file is gone; the other job's is untouched
 
 
 def test_gitlab_warns_only_when_secrets_are_exported(tmp_path: Path) -> None:
