@@ -8,6 +8,7 @@ import pytest
 
 from tests import support
 from tests.fake_azure_devops import FakeAzureDevOps
+from tests.fake_entra import FakeEntra
 from tests.leaks import find_leaks, secret_forms
 from tests.support import IndexServer, register_secret, running_index
 from tests.support.azure import AzureJobs
@@ -46,6 +47,16 @@ def fake_devops(index_server: IndexServer) -> Iterator[FakeAzureDevOps]:
         index_credentials=("uploader", index_server.users["uploader"]),
     ) as fake:
         yield fake
+
+
+@pytest.fixture
+def fake_entra(fake_devops: FakeAzureDevOps) -> Iterator[FakeEntra]:
+    """Entra, trusting the fake identity providers' key; its tokens open the fake's feeds."""
+    entra = FakeEntra(fake_devops.signing_key, on_issue=fake_devops.accepted_tokens.add).start()
+    try:
+        yield entra
+    finally:
+        entra.stop()
 
 
 @pytest.fixture

@@ -25,7 +25,9 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import unquote, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
+
+from tests.support.jwt import sign
 
 PYPI_AREA_ID = "92f0314b-06c5-46e0-abe7-15fd9d13276a"
 PACKAGING_AREA_ID = "7ab4e64e-c4d8-4f50-ae73-5ef2e21642a5"
@@ -138,6 +140,14 @@ class FakeAzureDevOps:
         self.index_credentials = index_credentials
         self.organization = organization
         self.tenant = tenant
+        # Workload identity (spec §7): connections whose OIDC tokens the pipeline hands out,
+        # signed with the key the fake Entra checks, and the Entra tokens the feeds accept.
+        self.signing_key = b"fake identity providers " + uuid.uuid4().bytes
+        self.organization_id = str(uuid.uuid4())
+        self.project_name = "Project"
+        self.oidc_connections: dict[str, str] = {}  # connection id -> its name
+        self.accepted_tokens: set[str] = set()
+        self.oidc_issued: list[str] = []
         self.feeds: list[Feed] = []
         self.faults: list[Fault] = []
         self.requests: list[RecordedRequest] = []
@@ -256,19 +266,40 @@ class FakeAzureDevOps:
         return None
 
     def credentials_state(self, authorization: str | None) -> str:
-        """'none', 'valid' or 'invalid'. Basic with any username, or Bearer (spec §4.1)."""
+        """'none', 'valid' or 'invalid'. Basic with any username, or Bearer (spec §4.1): the
+        job token, or an Entra access token issued for the organization (spec §7)."""
         if not authorization:
             return "none"
+        accepted = {self.token, *self.accepted_tokens}
         scheme, _, value = authorization.partition(" ")
         if scheme.lower() == "bearer":
-            return "valid" if value == self.token else "invalid"
+            return "valid" if value in accepted else "invalid"
         if scheme.lower() == "basic":
             try:
                 decoded = base64.b64decode(value).decode("utf-8")
             except (ValueError, UnicodeDecodeError):
                 return "invalid"
-            return "valid" if decoded.partition(":")[2] == self.token else "invalid"
+            return "valid" if decoded.partition(":")[2] in accepted else "invalid"
         return "invalid"
+
+    def oidc_request_uri(self, plan: str = "plan-1", job: str = "job-1") -> str:
+        """SYSTEM_OIDCREQUESTURI as the agent sets it for a task (spec §7.1)."""
+        return (
+            f"{self.collection_url}{self.project_id}/_apis/distributedtask/hubs/build/plans/"
+            f"{plan}/jobs/{job}/oidctoken"
+        )
+
+    @property
+    def project_id(self) -> str:
+        return str(uuid.uuid5(uuid.NAMESPACE_URL, self.project_name))
+
+    def oidc_identity(self, connection_id: str) -> tuple[str, str]:
+        """The issuer and subject of the connection's OIDC tokens (keyless.md §2)."""
+        name = self.oidc_connections[connection_id]
+        return (
+            f"https://vstoken.dev.azure.com/{self.organization_id}",
+            f"sc://{self.organization}/{self.project_name}/{name}",
+        )
 
 
 class _Server(ThreadingHTTPServer):
@@ -281,6 +312,10 @@ class _Server(ThreadingHTTPServer):
 
 _PACKAGING_ROUTE = re.compile(
     r"^(?:(?P<project>[^/]+)/)?_packaging/(?P<feed>[^/]+)/pypi/(?P<kind>upload|simple)(?:/(?P<rest>.*))?$",
+    re.IGNORECASE,
+)
+_OIDC_ROUTE = re.compile(
+    r"^[^/]+/_apis/distributedtask/hubs/build/plans/[^/]+/jobs/[^/]+/oidctoken/?$",
     re.IGNORECASE,
 )
 _FEED_API_ROUTE = re.compile(
@@ -401,6 +436,9 @@ def _handler_for(fake: FakeAzureDevOps) -> type[BaseHTTPRequestHandler]:
             ):
                 self._send(200, {"count": 1, "value": [LOCATION_AREA_ENTRY]})
                 return
+            if host == "collection" and method == "POST" and _OIDC_ROUTE.match(rest):
+                self._oidc_token(rest)
+                return
             if host == "collection" and method == "GET" and lower.startswith("_apis/resourceareas"):
                 self._resource_areas(lower.removeprefix("_apis/resourceareas").strip("/"))
                 return
@@ -440,6 +478,33 @@ def _handler_for(fake: FakeAzureDevOps) -> type[BaseHTTPRequestHandler]:
             self._send(
                 404, wrapped_exception("NotFound", f"no route for {rest}", "System.Exception")
             )
+
+        def _oidc_token(self, rest: str) -> None:
+            """Spec §7.1: the job token as Bearer; either api-version, in either order."""
+            query = parse_qs(urlsplit(self.path).query)
+            version = (query.get("api-version") or [""])[0]
+            connection = (query.get("serviceConnectionId") or [""])[0]
+            authorization = self.headers.get("Authorization", "")
+            if authorization != f"Bearer {fake.token}":
+                self._unauthorized()
+                return
+            if version not in ("7.1", "7.1-preview.1") or connection not in fake.oidc_connections:
+                self._send(
+                    400,
+                    wrapped_exception(
+                        "InvalidRequestException",
+                        f"No workload identity service connection {connection!r}.",
+                        "System.ArgumentException",
+                    ),
+                )
+                return
+            issuer, subject = fake.oidc_identity(connection)
+            token = sign(
+                {"iss": issuer, "sub": subject, "aud": "api://AzureADTokenExchange"},
+                fake.signing_key,
+            )
+            fake.oidc_issued.append(token)
+            self._send(200, {"oidcToken": token})
 
         def _resource_areas(self, area_id: str) -> None:
             areas = {

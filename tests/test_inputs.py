@@ -185,13 +185,23 @@ def test_a_name_used_twice_is_an_error() -> None:
         sources(Options(artifact_feeds=("P/Feed",), service_connections=("c1",)), env)
 
 
-def test_workload_identity_inputs_fail_instead_of_being_ignored() -> None:
-    env = {
-        **TOKEN_ENV,
-        "INPUT_ARTIFACTFEED": "F",
-        "INPUT_FEEDURL": "https://pkgs.dev.azure.com/o/_packaging/F/pypi/upload/",
-    }
-    with pytest.raises(InputError, match=r"feedUrl .* not supported yet"):
+@pytest.mark.parametrize(
+    ("inputs", "phrase"),
+    [
+        (
+            {"INPUT_FEEDURL": "https://pkgs.dev.azure.com/o/_packaging/F/pypi/upload/"},
+            "feedUrl is set",
+        ),
+        (
+            {"INPUT_WORKLOADIDENTITYSERVICECONNECTION": "c9"},
+            "workloadIdentityServiceConnection is set",
+        ),
+        ({"INPUT_AZUREDEVOPSSERVICECONNECTION": "c9"}, "workloadIdentityServiceConnection is set"),
+    ],
+)
+def test_half_a_workload_identity_pair_is_an_error(inputs: dict[str, str], phrase: str) -> None:
+    env = {**TOKEN_ENV, "INPUT_ARTIFACTFEED": "F", **inputs}
+    with pytest.raises(InputError, match=f"{phrase} but .* is not: workload identity needs both"):
         sources(Options(), env)
 
 

@@ -11,6 +11,7 @@ import pytest
 import trustme
 
 from tests.fake_azure_devops import FakeAzureDevOps
+from tests.fake_entra import FakeEntra
 from tests.pipeline import AzureAgentJob
 from tests.support import IndexServer, base_env, new_secret, register_secret, run_tool
 from tests.support.auth_proxy import AuthProxy, running_proxy
@@ -224,3 +225,23 @@ def test_the_library_goes_through_the_agent_proxy_as_the_command_does(
     step = job.task_step(inputs={"artifactFeed": "Feed"})
     assert step.succeeded, step.issues("error")
     assert proxy.requests() == library_tunnels  # the command: the same calls, the same way
+
+
+def test_workload_identity_calls_go_through_the_agent_proxy(
+    fake_devops: FakeAzureDevOps,
+    fake_entra: FakeEntra,
+    proxy: AuthProxy,
+    azure_job: AzureJobs,
+) -> None:
+    """Upstream's OIDC and Entra calls ignore the agent's proxy (node-fetch); ours do not."""
+    from tests.test_workload_identity import Federation
+
+    fake_devops.add_feed("WifFeed")
+    federation = Federation(fake_devops, fake_entra)
+    job = azure_job(fake_devops, env=proxy.agent_env())
+    auth = federation.step(job, fake_devops.upload_url("WifFeed"))
+    assert auth.succeeded, auth.issues("error")
+    entra_target = fake_entra.authority.removeprefix("http://").rstrip("/")
+    assert f"CONNECT {entra_target}" in proxy.requests()
+    assert tunnels_to(proxy, fake_devops)
+    assert proxy.refused() == []

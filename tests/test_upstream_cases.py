@@ -172,9 +172,10 @@ def test_m5_success_message(job: AzureAgentJob) -> None:
 def test_w6_w7_half_a_workload_identity_setup_fails(
     job: AzureAgentJob, inputs: dict[str, str]
 ) -> None:
-    # W1-W5 (a working workload identity flow) belong to the keyless-publishing issue.
+    # As upstream (Error_MissingFeedUrlOrServiceConnection): both or neither. W1-W5, the
+    # working flow, are in test_workload_identity.py, against the fakes.
     step = job.task_step(inputs={"artifactFeed": "TestFeed", **inputs})
-    assert not step.succeeded and "not supported yet" in step.issues("error")[0]
+    assert not step.succeeded and "workload identity needs both" in step.issues("error")[0]
 
 
 # -- §11.4: failure modes, with our outcome ------------------------------------------------------

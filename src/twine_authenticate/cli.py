@@ -25,6 +25,13 @@ if TYPE_CHECKING:
 
     from .commands.authenticate import Authenticated
 
+ORIGINS = (
+    "internal feed",
+    "service connection",
+    "--repository",
+    "workload identity",
+    "pyproject.toml",
+)
 EXIT_INTERNAL_ERROR = 70  # sysexits' EX_SOFTWARE
 EXIT_INTERRUPTED = 130
 EXIT_TERMINATED = 143  # 128 + SIGTERM, as a shell reports it
@@ -289,16 +296,19 @@ def _report(channel: Channel, outcome: Authenticated) -> None:
             f"  {repository.name:<{width}}  {repository.url}  ({repository.origin}, "
             f"user {repository.username})"
         )
-    counts = {
-        origin: sum(r.origin == origin for r in repositories)
-        for origin in ("internal feed", "service connection", "--repository", "pyproject.toml")
-    }
-    declared = counts["pyproject.toml"]
+    counts = {origin: sum(r.origin == origin for r in repositories) for origin in ORIGINS}
+    extra = [
+        f"{counts[origin]} {text}"
+        for origin, text in (
+            ("workload identity", "through workload identity"),
+            ("pyproject.toml", "declared in pyproject.toml"),
+        )
+        if counts[origin]
+    ]
     channel.info(
         f"Successfully added auth for {counts['internal feed']} internal feed(s), "
         f"{counts['service connection']} service connection(s) and {counts['--repository']} "
-        "other repositories"
-        + (f", and {declared} declared in pyproject.toml." if declared else ".")
+        "other repositories" + (", and " + " and ".join(extra) if extra else "") + "."
     )
     channel.info(f"Credentials file: {outcome.path}")
     channel.info(

@@ -8,10 +8,6 @@ from collections.abc import Mapping, Sequence
 
 from ._records import NamedTuple
 from .azure.agent import get_input
-from .errors import InputError
-
-# Not a secret: names of the task inputs of the workload-identity pair.
-WORKLOAD_IDENTITY_INPUTS = ("workloadIdentityServiceConnection", "feedUrl")
 
 
 class Inputs(NamedTuple):
@@ -25,6 +21,8 @@ class Inputs(NamedTuple):
     verify_feeds: bool = True
     artifact_feeds_input: str = "--artifact-feed"
     service_connections_input: str = "--service-connection"
+    workload_identity_connection: str = ""  # the task's workload-identity pair
+    feed_url: str = ""
 
 
 def split_list(values: Sequence[str] | str | None) -> tuple[str, ...]:
@@ -55,14 +53,6 @@ def read_inputs(
             pyproject=pyproject,
             verify_feeds=verify_feeds,
         )
-    given = [name for name in WORKLOAD_IDENTITY_INPUTS if get_input(env, name)]
-    if given:
-        # Writing only the other inputs' credentials would upload with an identity the
-        # pipeline did not ask for; fail instead.
-        raise InputError(
-            f"the task input {' and '.join(given)} (workload identity) is not supported yet; "
-            "use artifactFeed with the job token, or a service connection."
-        )
     return Inputs(
         artifact_feeds=split_list(get_input(env, "artifactFeed")),
         service_connections=split_list(get_input(env, "pythonUploadServiceConnection")),
@@ -70,4 +60,10 @@ def read_inputs(
         verify_feeds=verify_feeds,
         artifact_feeds_input="artifactFeed",
         service_connections_input="pythonUploadServiceConnection",
+        workload_identity_connection=(
+            get_input(env, "workloadIdentityServiceConnection")
+            or get_input(env, "azureDevOpsServiceConnection")  # its alias
+            or ""
+        ).strip(),
+        feed_url=(get_input(env, "feedUrl") or "").strip(),
     )

@@ -138,7 +138,9 @@ class Transport:
         for key in [key for key in pool if key[:3] == (scheme, host, port)]:  # type: ignore[index]
             pool.pop(key).close()
 
-    def _send_once(self, method: str, url: str, headers: Mapping[str, str]) -> Response:
+    def _send_once(
+        self, method: str, url: str, headers: Mapping[str, str], body: bytes | None
+    ) -> Response:
         """One request, within a total deadline: the socket timeout bounds each wait, and a
         timer cuts the connection when the whole exchange takes longer, so that a server that
         drips a byte a second cannot hold the run."""
@@ -162,7 +164,7 @@ class Transport:
         timer.daemon = True
         timer.start()
         try:
-            connection.request(method, target, headers=dict(headers))
+            connection.request(method, target, body=body, headers=dict(headers))
             raw = connection.getresponse()
             body = raw.read(MAX_BODY + 1)
         except BaseException:
@@ -191,7 +193,15 @@ class Transport:
         route = self.proxy_for(url)
         return url if route is None else f"the proxy {route.host}:{route.port} (for {url})"
 
-    def send(self, method: str, url: str, headers: Mapping[str, str], *, what: str) -> Response:
+    def send(
+        self,
+        method: str,
+        url: str,
+        headers: Mapping[str, str],
+        *,
+        what: str,
+        body: bytes | None = None,
+    ) -> Response:
         """Send, retrying transient failures; ``what`` names the call in error messages."""
         import http.client
         import socket
@@ -203,7 +213,7 @@ class Transport:
             failure: str
             retry_after: float | None = None
             try:
-                response = self._send_once(method, url, headers)
+                response = self._send_once(method, url, headers, body)
             except ssl.SSLError as error:
                 # A certificate problem does not heal by retrying.
                 raise ServiceError(

@@ -46,6 +46,11 @@ def endpoint_data(env: Environment, endpoint_id: str, key: str) -> str | None:
     return _endpoint_value(env, "ENDPOINT_DATA_", endpoint_id, "_" + key.upper())
 
 
+def endpoint_auth_parameter(env: Environment, endpoint_id: str, key: str) -> str | None:
+    """``ENDPOINT_AUTH_PARAMETER_<ID>_<KEY>`` (key upper-cased, as the agent writes it)."""
+    return _endpoint_value(env, "ENDPOINT_AUTH_PARAMETER_", endpoint_id, "_" + key.upper())
+
+
 def endpoint_auth(env: Environment, endpoint_id: str) -> str | None:
     """The raw ``ENDPOINT_AUTH_<ID>`` JSON text (it holds secrets: never print it)."""
     return _endpoint_value(env, "ENDPOINT_AUTH_", endpoint_id)

@@ -142,6 +142,11 @@ def _resolve(options: Options, env: Mapping[str, str], reporter: Reporter) -> Re
             proxy_for=network.route_for,
         )
     repositories, checked = _resolve_pending(pending, transport, verify=options.verify)
+    # Credentials a source minted while resolving (an Entra token, say), masked before
+    # anything else is printed.
+    minted = [r.password for r in repositories if r.password not in secrets]
+    reporter.mask(minted)
+    secrets += minted
     for repository in repositories:
         reporter.debug(f"{repository.name}: {repository.origin} at {repository.url}")
     return Resolved(repositories, network, checked, secrets)

@@ -15,7 +15,13 @@ from collections.abc import Callable, Mapping
 
 from .._records import TYPE_CHECKING
 from ..validation import check_unique_names
-from . import artifacts_feed, declared, repository_flag, service_connection
+from . import (
+    artifacts_feed,
+    declared,
+    repository_flag,
+    service_connection,
+    workload_identity,
+)
 from .pending import Pending
 
 if TYPE_CHECKING:
@@ -23,11 +29,12 @@ if TYPE_CHECKING:
 
 Reader = Callable[["Inputs", Mapping[str, str]], "Pending | None"]
 
-# The order of the sections in the file: internal feeds, service connections, --repository,
-# then pyproject.toml declarations.
+# The order of the sections in the file: internal feeds, service connections, the task's
+# workload-identity feed, --repository, then pyproject.toml declarations.
 SOURCES: tuple[Reader, ...] = (
     artifacts_feed.read,
     service_connection.read,
+    workload_identity.read,
     repository_flag.read,
     declared.read,
 )
