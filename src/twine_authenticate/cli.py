@@ -30,8 +30,16 @@ ORIGINS = (
     "service connection",
     "--repository",
     "workload identity",
+    "entra federation",
+    "trusted publishing",
     "pyproject.toml",
 )
+KEYLESS = {
+    "workload identity": "through workload identity",
+    "entra federation": "through Entra federation",
+    "trusted publishing": "through Trusted Publishing",
+    "pyproject.toml": "declared in pyproject.toml",
+}
 EXIT_INTERNAL_ERROR = 70  # sysexits' EX_SOFTWARE
 EXIT_INTERRUPTED = 130
 EXIT_TERMINATED = 143  # 128 + SIGTERM, as a shell reports it
@@ -294,17 +302,10 @@ def _report(channel: Channel, outcome: Authenticated) -> None:
     for repository in repositories:
         channel.info(
             f"  {repository.name:<{width}}  {repository.url}  ({repository.origin}, "
-            f"user {repository.username})"
+            f"user {repository.username}{_expiry(repository.expires)})"
         )
     counts = {origin: sum(r.origin == origin for r in repositories) for origin in ORIGINS}
-    extra = [
-        f"{counts[origin]} {text}"
-        for origin, text in (
-            ("workload identity", "through workload identity"),
-            ("pyproject.toml", "declared in pyproject.toml"),
-        )
-        if counts[origin]
-    ]
+    extra = [f"{counts[origin]} {text}" for origin, text in KEYLESS.items() if counts[origin]]
     channel.info(
         f"Successfully added auth for {counts['internal feed']} internal feed(s), "
         f"{counts['service connection']} service connection(s) and {counts['--repository']} "
@@ -323,6 +324,16 @@ def _report(channel: Channel, outcome: Authenticated) -> None:
         for warning in export.warnings:
             channel.warning(warning)
     channel.advise([variable.name for variable in outcome.variables if variable.secret])
+
+
+def _expiry(expires: float | None) -> str:
+    """When a minted credential stops working, for the summary."""
+    if expires is None:
+        return ""
+    import time
+
+    minutes = max(0, round((expires - time.time()) / 60))
+    return f", expires {time.strftime('%H:%M:%S UTC', time.gmtime(expires))}, in {minutes} min"
 
 
 def _cleanup(env: Mapping[str, str], channel: Channel) -> int:

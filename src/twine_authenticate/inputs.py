@@ -23,6 +23,8 @@ class Inputs(NamedTuple):
     service_connections_input: str = "--service-connection"
     workload_identity_connection: str = ""  # the task's workload-identity pair
     feed_url: str = ""
+    trusted_publishing: str = "auto"
+    entra: tuple[str, ...] = ()
 
 
 def split_list(values: Sequence[str] | str | None) -> tuple[str, ...]:
@@ -42,6 +44,8 @@ def read_inputs(
     pyproject: str | None,
     verify_feeds: bool,
     env: Mapping[str, str],
+    trusted_publishing: str = "auto",
+    entra: Sequence[str] = (),
 ) -> Inputs:
     """Flags win; with no source flag the task inputs are read. Repositories declared in
     ``pyproject`` come on top of either."""
@@ -52,6 +56,8 @@ def read_inputs(
             repositories=tuple(repositories),
             pyproject=pyproject,
             verify_feeds=verify_feeds,
+            trusted_publishing=trusted_publishing,
+            entra=split_list(entra),
         )
     return Inputs(
         artifact_feeds=split_list(get_input(env, "artifactFeed")),
@@ -66,4 +72,6 @@ def read_inputs(
             or ""
         ).strip(),
         feed_url=(get_input(env, "feedUrl") or "").strip(),
+        trusted_publishing=trusted_publishing,
+        entra=split_list(entra),
     )

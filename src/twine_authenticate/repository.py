@@ -19,6 +19,7 @@ class Repository(NamedTuple):
     username: str
     password: str
     origin: str = "repository"
+    expires: float | None = None  # a minted credential's end, in Unix seconds
 
     def __repr__(self) -> str:
         return (

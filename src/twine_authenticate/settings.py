@@ -11,6 +11,7 @@ if TYPE_CHECKING:
     import argparse
 
 MAX_TIMEOUT = 600.0
+TRUSTED_PUBLISHING_MODES = ("auto", "always", "never")
 
 
 class Options(NamedTuple):
@@ -26,6 +27,8 @@ class Options(NamedTuple):
     verify: bool = False
     export_proxy: bool = False
     timeout: float = 10.0
+    trusted_publishing: str = "auto"
+    entra: tuple[str, ...] = ()
 
     @staticmethod
     def register_arguments(parser: argparse.ArgumentParser) -> None:
@@ -36,11 +39,30 @@ class Options(NamedTuple):
             "--repository",
             action="append",
             default=[],
-            metavar="NAME=URL",
-            help="any index. Its password or token is read from TWINE_AUTHENTICATE_<KEY>_PASSWORD "
+            metavar="NAME[=URL]",
+            help="any index (pypi and testpypi need no URL). Its password or token is read from "
+            "TWINE_AUTHENTICATE_<KEY>_PASSWORD "
             "and its username from TWINE_AUTHENTICATE_<KEY>_USERNAME (default __token__), where "
             "<KEY> is NAME upper-cased with every character outside A-Z and 0-9 turned into _ "
-            "(my-index.dev: TWINE_AUTHENTICATE_MY_INDEX_DEV_PASSWORD)",
+            "(my-index.dev: TWINE_AUTHENTICATE_MY_INDEX_DEV_PASSWORD); without one, keyless "
+            "publishing (see --trusted-publishing and --entra)",
+        )
+        sources.add_argument(
+            "--trusted-publishing",
+            choices=TRUSTED_PUBLISHING_MODES,
+            default="auto",
+            help="for a --repository with no password variable: use PyPI Trusted Publishing "
+            "when the CI offers an OIDC identity (auto, the default), always (an error "
+            "without one), or never",
+        )
+        sources.add_argument(
+            "--entra",
+            action="append",
+            default=[],
+            metavar="NAME",
+            help="repository NAME (with no password variable) gets an Entra token through the "
+            "CI's OIDC identity, with AZURE_CLIENT_ID and AZURE_TENANT_ID, as Azure Artifacts "
+            "feeds (recognised by their host) do",
         )
         sources.add_argument(
             "--artifact-feed",
@@ -112,11 +134,18 @@ class Options(NamedTuple):
             verify=args.verify,
             export_proxy=args.export_proxy,
             timeout=args.timeout,
+            trusted_publishing=args.trusted_publishing,
+            entra=tuple(args.entra),
         )
 
     def check(self) -> None:
         """Refuse options no command line could give (for library callers)."""
         _check_timeout(self.timeout, "timeout")
+        if self.trusted_publishing not in TRUSTED_PUBLISHING_MODES:
+            raise InputError(
+                f"trusted_publishing must be one of {', '.join(TRUSTED_PUBLISHING_MODES)}, not "
+                f"{self.trusted_publishing!r}."
+            )
 
 
 def _check_timeout(value: float, what: str) -> float:

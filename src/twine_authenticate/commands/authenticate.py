@@ -108,6 +108,8 @@ def _read_sources(options: Options, env: Mapping[str, str]) -> list[Pending]:
         pyproject=options.pyproject,
         verify_feeds=options.verify_feeds,
         env=env,
+        trusted_publishing=options.trusted_publishing,
+        entra=options.entra,
     )
     pending = read_sources(inputs, env)
     if not pending:

@@ -18,8 +18,10 @@ from ..validation import check_unique_names
 from . import (
     artifacts_feed,
     declared,
+    entra_federation,
     repository_flag,
     service_connection,
+    trusted_publishing,
     workload_identity,
 )
 from .pending import Pending
@@ -30,12 +32,15 @@ if TYPE_CHECKING:
 Reader = Callable[["Inputs", Mapping[str, str]], "Pending | None"]
 
 # The order of the sections in the file: internal feeds, service connections, the task's
-# workload-identity feed, --repository, then pyproject.toml declarations.
+# workload-identity feed, --repository (with a password, then keyless: Entra, Trusted
+# Publishing), then pyproject.toml declarations.
 SOURCES: tuple[Reader, ...] = (
     artifacts_feed.read,
     service_connection.read,
     workload_identity.read,
     repository_flag.read,
+    entra_federation.read,
+    trusted_publishing.read,
     declared.read,
 )
 
