@@ -10,10 +10,9 @@ issuer and subject the credential must name are read from the OIDC token's claim
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING
 from urllib.parse import quote, urlencode
 
-from .._records import NamedTuple
+from .._records import TYPE_CHECKING, NamedTuple
 from ..errors import InputError, ServiceError
 from ..tokens import unverified_claims
 from ..urls import join_under

@@ -3,9 +3,9 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
 from urllib.parse import quote
 
+from .._records import TYPE_CHECKING
 from ..errors import ServiceError
 from .location import require_private_channel
 

@@ -11,8 +11,8 @@ here, when a repository needs it.
 from __future__ import annotations
 
 from functools import partial
-from typing import TYPE_CHECKING
 
+from .._records import TYPE_CHECKING
 from ..azure.agent import Environment
 from ..errors import InputError, ServiceError
 from ..repository import Repository

@@ -10,9 +10,8 @@ is explained.
 from __future__ import annotations
 
 from functools import partial
-from typing import TYPE_CHECKING
 
-from .._records import NamedTuple
+from .._records import TYPE_CHECKING, NamedTuple
 from ..azure.agent import Environment, endpoint_auth_parameter
 from ..errors import InputError, ServiceError
 from ..repository import Repository
