@@ -327,3 +327,125 @@ def test_the_readme_azure_script_example_publishes(
         run_azure_step(job, step["script"], step.get("env", {}), fake_devops.token, project)
     assert_published(index_server, package_name, files)
     assert not Path(job.variables["PYPIRC_PATH"]).exists(), "the cleanup step removes the file"
+
+
+# --- Keyless examples ------------------------------------------------------------------------
+
+
+def run_github_example(
+    name: str,
+    job: GitHubJob,
+    contexts: Mapping[str, Any],
+    repository: str,
+    extra_inputs: Mapping[str, str] | None = None,
+) -> None:
+    """A README workflow: the checkout and build steps are the project already built; the
+    action's repository input is pointed at a fake (``repository``), as PyPI and Azure DevOps
+    cannot be reached from here; every other line runs as written."""
+    workflow = yaml.safe_load(example(name))
+    (job_spec,) = workflow["jobs"].values()
+    assert job_spec["permissions"] == {"id-token": "write"}
+    for step in job_spec["steps"]:
+        if step["name"] in ("Check out", "Build"):
+            continue
+        env = {k: github_expand(str(v), contexts) for k, v in step.get("env", {}).items()}
+        if "uses" in step:
+            with_ = {k: github_expand(str(v), contexts) for k, v in step["with"].items()}
+            with_["repository"] = repository
+            with_.update(extra_inputs or {})
+            results = run_composite_action(job, with_, env, contexts)
+            assert all(result.succeeded for result in results), [r.log for r in results]
+        else:
+            result = job.step(["bash", "-eo", "pipefail", "-c", step["run"]], env)
+            assert result.succeeded, result.log[-20:]
+
+
+def test_the_readme_trusted_publishing_workflow_publishes(
+    tmp_path: Path, index_server: IndexServer, package_name: str
+) -> None:
+    from tests.fake_github_oidc import GITHUB_ISSUER, FakeGitHubOidc
+    from tests.fake_warehouse import FakeWarehouse
+
+    key = b"github and pypi"
+    project, files = built_project(tmp_path, package_name)
+    claims = {"repository": "o/r", "environment": "release"}
+    with FakeGitHubOidc(key, claims) as oidc, FakeWarehouse(key, index_server) as pypi:
+        pypi.add_publisher(GITHUB_ISSUER, repository="o/r", environment="release")
+        job = GitHubJob(project, base_env(tmp_path, **oidc.env()))
+        run_github_example("github-trusted-publishing", job, {}, f"pypi={pypi.upload_url}")
+        for token in [*oidc.issued, *pypi.minted]:
+            register_secret("keyless example token", token)
+        assert len(pypi.minted) == 1 and job.masks
+    assert_published(index_server, package_name, files)
+
+
+def test_the_readme_entra_workflow_publishes(
+    tmp_path: Path,
+    fake_devops: FakeAzureDevOps,
+    fake_entra: Any,
+    index_server: IndexServer,
+    package_name: str,
+) -> None:
+    from tests.fake_entra import FederatedCredential
+    from tests.fake_github_oidc import GITHUB_ISSUER, FakeGitHubOidc
+
+    fake_devops.add_feed("FEED")
+    project, files = built_project(tmp_path, package_name)
+    app = fake_entra.add_application(
+        fake_devops.tenant, FederatedCredential(GITHUB_ISSUER, "repo:o/r:environment:release")
+    )
+    contexts = {"vars": {"AZURE_CLIENT_ID": app.client_id, "AZURE_TENANT_ID": fake_devops.tenant}}
+    claims = {"repository": "o/r", "environment": "release"}
+    with FakeGitHubOidc(fake_devops.signing_key, claims) as oidc:
+        env = base_env(tmp_path, AZURE_AUTHORITY_HOST=fake_entra.authority, **oidc.env())
+        job = GitHubJob(project, env)
+        # The fake feed is not on an Azure Artifacts host: the entra input names it instead.
+        run_github_example(
+            "github-entra",
+            job,
+            contexts,
+            f"feed={fake_devops.upload_url('FEED')}",
+            {"entra": "feed"},
+        )
+        for token in oidc.issued:
+            register_secret("keyless example token", token)
+    assert len(fake_entra.issued) == 1
+    assert_published(index_server, package_name, files)
+
+
+def test_the_readme_gitlab_trusted_publishing_example_publishes(
+    tmp_path: Path, index_server: IndexServer, package_name: str
+) -> None:
+    from tests.fake_warehouse import GITLAB_ISSUER, FakeWarehouse
+    from tests.support.jwt import sign
+
+    key = b"gitlab and pypi"
+    project, files = built_project(tmp_path, package_name)
+    pipeline = yaml.safe_load(example("gitlab-trusted-publishing"))
+    assert pipeline["publish"]["id_tokens"] == {"PYPI_ID_TOKEN": {"aud": "pypi"}}
+    with FakeWarehouse(key, index_server) as pypi:
+        pypi.add_publisher(GITLAB_ISSUER, project_path="group/project")
+        # What GitLab puts in the job for its id_tokens declaration.
+        id_token = sign(
+            {
+                "iss": GITLAB_ISSUER,
+                "aud": "pypi",
+                "sub": "project_path:group/project:ref_type:branch:ref:main",
+                "project_path": "group/project",
+                "ci_config_ref_uri": "gitlab.com/group/project//.gitlab-ci.yml@refs/heads/main",
+                "ref_path": "refs/heads/main",
+                "sha": "0" * 40,
+            },
+            key,
+        )
+        env = base_env(tmp_path, GITLAB_CI="true", CI="true", CI_JOB_ID="9", PYPI_ID_TOKEN=id_token)
+        register_secret("gitlab id token", id_token)
+        pipeline["publish"]["variables"]["TWINE_AUTHENTICATE_FLAGS"] = (
+            f"--repository pypi={pypi.upload_url}"
+        )
+        script = gitlab_job_script(pipeline, "publish", env, set())
+        result = run(["bash", "-eo", "pipefail", "-c", script], env, cwd=project, timeout=300)
+        for token in pypi.minted:
+            register_secret("keyless example token", token)
+    assert result.returncode == 0, result.output[-3000:]
+    assert_published(index_server, package_name, files)
