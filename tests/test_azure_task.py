@@ -1,0 +1,604 @@
+"""Our Azure DevOps task, TwineAuthenticatePy, run as the agent runs it: from the .vsix that
+``scripts/build-extension`` builds, by the real node, with the environment the agent builds
+(tests/azure_agent_task.py), then a real twine upload into a real index in a later step."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import struct
+import subprocess
+import sys
+import time
+import uuid
+import zipfile
+from collections.abc import Sequence
+from pathlib import Path
+
+import pytest
+from twine.utils import get_config
+
+from tests.azure_agent_task import (
+    HANDLERS,
+    ROOT,
+    AgentMaker,
+    AzureAgent,
+    ExtractedTask,
+    TaskStep,
+    build_vsix,
+    extract_task,
+    node_program,
+)
+from tests.fake_azure_devops import FakeAzureDevOps
+from tests.leaks import Recorded
+from tests.pipeline import AzureAgentJob, ServiceConnection
+from tests.support import RECORDED, IndexServer, new_secret
+from tests.support.azure import AzureJobs
+
+UPSTREAM_ID = "e4d58330-c771-11e8-8f8f-81fbb42e2824"
+UPLOAD = 'twine upload --disable-progress-bar -r {name} --config-file "$PYPIRC_PATH" dist/*'
+# TwineAuthenticate@1's inputs (both of its builds), as its task.json and taskJsonOverride.json
+# declare them: name, type, aliases.
+UPSTREAM_INPUTS = [
+    ("artifactFeed", "pickList", ["artifactFeed"]),
+    ("pythonUploadServiceConnection", "connectedService:externalPythonUploadFeed",
+     ["pythonUploadServiceConnection"]),
+    ("workloadIdentityServiceConnection", "connectedService:workloadidentityuser",
+     ["azureDevOpsServiceConnection"]),
+    ("feedUrl", "string", []),
+]  # fmt: skip
+
+
+@pytest.fixture(scope="session")
+def node() -> str:
+    return node_program()
+
+
+@pytest.fixture(scope="session")
+def vsix(node: str) -> Path:
+    path, _ = build_vsix(os.environ)
+    return path
+
+
+@pytest.fixture(scope="session")
+def task(vsix: Path, tmp_path_factory: pytest.TempPathFactory) -> ExtractedTask:
+    return extract_task(vsix, tmp_path_factory.mktemp("vsix"))
+
+
+@pytest.fixture
+def agent_for(task: ExtractedTask, node: str) -> AgentMaker:
+    def make(
+        job: AzureAgentJob,
+        *,
+        python: bool = True,
+        agent_path: str = "/usr/local/bin:/usr/bin:/bin",
+        sources: Path | None = None,
+        connections: Sequence[ServiceConnection] = (),
+    ) -> AzureAgent:
+        agent = AzureAgent(
+            job, task, node, agent_path=agent_path, sources=sources, connections=connections
+        )
+        if python:
+            agent.use_python_version()
+        return agent
+
+    return make
+
+
+def project_dir(distribution: list[Path]) -> Path:
+    return distribution[0].parent.parent
+
+
+def assert_failed_as_a_task(step: TaskStep, *, errors: int = 1) -> None:
+    """Failed the way the agent shows a task's failure: error issues and a Failed result,
+    the handler itself exiting 0 (another code is an infrastructure error)."""
+    assert step.run.returncode == 0, f"node exited {step.run.returncode}: {step.run.output}"
+    assert any(
+        c.name == "task.complete" and c.properties.get("result") == "Failed" for c in step.commands
+    ), step.run.output
+    assert len(step.issues("error")) == errors, step.issues("error")
+
+
+# --- the extension ------------------------------------------------------------------------
+
+
+def test_the_task_takes_upstreams_inputs_under_a_name_of_its_own(task: ExtractedTask) -> None:
+    definition = task.definition
+    assert re.fullmatch(
+        r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", definition["id"]
+    )
+    assert definition["id"] != UPSTREAM_ID
+    # The in-box task would win over a custom task of the same name.
+    assert definition["name"].lower() != "twineauthenticate"
+    assert re.fullmatch(r"[A-Za-z0-9-]+", definition["name"])
+    assert 1 <= len(definition["friendlyName"]) <= 40
+    inputs = {spec["name"]: spec for spec in task.inputs}
+    for name, kind, aliases in UPSTREAM_INPUTS:
+        assert inputs[name]["type"] == kind, name
+        assert inputs[name].get("aliases", []) == aliases, name
+    assert all(re.fullmatch(r"[A-Za-z][A-Za-z0-9]*", name) for name in inputs)
+    for section, target in (("execution", "main.js"), ("postjobexecution", "post.js")):
+        assert sorted(definition[section]) == sorted(HANDLERS)
+        for handler in HANDLERS:
+            assert definition[section][handler]["target"] == target
+            assert task.target(section, handler).is_file()
+    assert task.restricted
+    assert not task.allowed_to_set("PATH"), "the task must not be able to change PATH"
+    assert not task.allowed_to_set("SYSTEM_ACCESSTOKEN")
+
+
+def test_the_vsix_is_versioned_from_the_package_and_carries_only_the_task(
+    vsix: Path, task: ExtractedTask
+) -> None:
+    from twine_authenticate import __version__
+
+    major, minor, patch = (int(part) for part in __version__.split("."))
+    assert task.definition["version"] == {"Major": major, "Minor": minor, "Patch": patch}
+    with zipfile.ZipFile(vsix) as archive:
+        names = archive.namelist()
+        manifest = archive.read("extension.vsixmanifest").decode()
+    assert f'Version="{__version__}"' in manifest
+    assert vsix.stat().st_size < 300_000, "a source-only task should be small"
+    assert not [n for n in names if "__pycache__" in n or n.endswith(".pyc") or "node_modules" in n]
+    # The bundled copy is exactly the package in src/.
+    package = ROOT / "src" / "twine_authenticate"
+    sources = {
+        str(p.relative_to(package)): p.read_bytes()
+        for p in package.rglob("*")
+        if p.is_file() and "__pycache__" not in p.parts
+    }
+    bundled_root = f"{task.folder.name}/lib/twine_authenticate/"
+    with zipfile.ZipFile(vsix) as archive:
+        bundled = {
+            n[len(bundled_root) :]: archive.read(n)
+            for n in names
+            if n.startswith(bundled_root) and not n.endswith("/")
+        }
+    assert bundled == sources
+    assert any(n.startswith(f"{task.folder.name}/lib/tomli/") for n in names)
+    with (task.folder / "icon.png").open("rb") as icon:
+        header = icon.read(24)
+    assert header[:8] == b"\x89PNG\r\n\x1a\n" and struct.unpack(">II", header[16:24]) == (32, 32)
+
+
+def test_the_shim_loads_no_task_library(task: ExtractedTask) -> None:
+    """azure-pipelines-task-lib deletes INPUT_* and ENDPOINT_AUTH_* from the environment
+    when it loads: the shim must require nothing but node's own modules and itself."""
+    for script in task.folder.glob("*.js"):
+        required = re.findall(r"require\(\s*['\"]([^'\"]+)['\"]\s*\)", script.read_text())
+        assert set(required) <= {"child_process", "fs", "path", "./shim"}, (script.name, required)
+    assert not (task.folder / "node_modules").exists()
+
+
+# --- end to end -------------------------------------------------------------------------------
+
+
+def test_internal_feed_upload_and_post_job_cleanup(
+    fake_devops: FakeAzureDevOps,
+    index_server: IndexServer,
+    distribution: list[Path],
+    package_name: str,
+    azure_job: AzureJobs,
+    agent_for: AgentMaker,
+) -> None:
+    fake_devops.add_feed("Feed", project="My Project")
+    job = azure_job(fake_devops)
+    agent = agent_for(job, sources=project_dir(distribution))
+    step = agent.instance({"artifactFeed": "My Project/Feed"})
+
+    main = step.main()
+    upload = job.script_step(UPLOAD.format(name="Feed"), cwd=project_dir(distribution))
+
+    assert main.succeeded, main.run.output
+    assert main.refused == []
+    assert main.commands[0].name == "task.setsecret", "the token is masked before anything"
+    pypirc = Path(job.variables["PYPIRC_PATH"])
+    assert main.task_variables_set() == {"PYPIRC_PATH": str(pypirc)}
+    assert get_config(str(pypirc))["Feed"]["repository"] == (
+        fake_devops.pkgs_url + "My%20Project/_packaging/Feed/pypi/upload"
+    )
+    assert upload.succeeded, "\n".join(job.log[-20:])
+    assert distribution[0].name in index_server.published(package_name)
+    assert [(u.feed, u.project, u.status) for u in fake_devops.uploads] == [
+        ("Feed", "My Project", 200)
+    ]
+
+    post = step.post()
+
+    assert post.succeeded, post.run.output
+    assert not pypirc.exists() and not pypirc.parent.exists()
+    assert f"Removed the credentials file {pypirc}" in post.run.stdout
+    assert all(fake_devops.token not in line for line in job.log)
+
+
+@pytest.mark.parametrize("handler", HANDLERS)
+def test_token_connection_reaches_the_task(
+    handler: str,
+    index_server: IndexServer,
+    distribution: list[Path],
+    package_name: str,
+    azure_job: AzureJobs,
+    agent_for: AgentMaker,
+) -> None:
+    token = new_secret("connection api token")
+    index_server.add_user("build", token)
+    connection = ServiceConnection(
+        str(uuid.uuid4()), index_server.url, "token-index", "Token", {"apitoken": token}
+    )
+    job = azure_job()
+    agent = agent_for(job, connections=[connection])
+    step = agent.instance({"pythonUploadServiceConnection": connection.id})
+
+    main = step.main(handler)
+    upload = job.script_step(UPLOAD.format(name="token-index"), cwd=project_dir(distribution))
+
+    assert main.succeeded, main.run.output
+    assert get_config(job.variables["PYPIRC_PATH"])["token-index"]["username"] == "build"
+    assert upload.succeeded, "\n".join(job.log[-20:])
+    assert distribution[0].name in index_server.published(package_name, "build")
+    assert step.post(handler).succeeded
+
+
+def test_username_password_connection_named_in_yaml(
+    index_server: IndexServer,
+    distribution: list[Path],
+    package_name: str,
+    azure_job: AzureJobs,
+    agent_for: AgentMaker,
+) -> None:
+    password = new_secret("connection password")
+    index_server.add_user("release-bot", password)
+    connection = ServiceConnection(
+        str(uuid.uuid4()),
+        index_server.url,
+        "pypitest",
+        "UsernamePassword",
+        {"username": "release-bot", "password": password},
+    )
+    job = azure_job()
+    agent = agent_for(job, connections=[connection])
+    # YAML names the connection; the server hands the agent its id.
+    step = agent.instance({"pythonUploadServiceConnection": "pypitest"})
+
+    main = step.main()
+    upload = job.script_step(UPLOAD.format(name="pypitest"), cwd=project_dir(distribution))
+
+    assert main.succeeded, main.run.output
+    masked = {c.data for c in main.commands if c.name == "task.setsecret"}
+    assert password in masked
+    assert upload.succeeded, "\n".join(job.log[-20:])
+    assert distribution[0].name in index_server.published(package_name, "release-bot")
+
+
+def test_post_job_step_removes_exactly_what_its_main_step_wrote(
+    fake_devops: FakeAzureDevOps, azure_job: AzureJobs, agent_for: AgentMaker, tmp_path: Path
+) -> None:
+    fake_devops.add_feed("Feed")
+    job = azure_job(fake_devops)
+    step = agent_for(job).instance({"artifactFeed": "Feed"})
+    assert step.main().succeeded
+    ours = Path(job.variables["PYPIRC_PATH"])
+    # A later step points the job variable somewhere else: the post-job step still removes
+    # its own file, found through its task variable, and nothing else.
+    users = tmp_path / "users-pypirc"
+    users.write_text("[distutils]\nindex-servers=\n")
+    job.variables["PYPIRC_PATH"] = str(users)
+
+    post = step.post()
+
+    assert post.succeeded, post.run.output
+    assert not ours.exists()
+    assert users.read_text() == "[distutils]\nindex-servers=\n"
+    assert f"Removed the credentials file {ours}" in post.run.stdout
+
+
+def test_the_post_job_step_hands_every_task_variable_to_cleanup(
+    azure_job: AzureJobs, agent_for: AgentMaker, tmp_path: Path
+) -> None:
+    """PYPIRC_PATH and TWINE_AUTHENTICATE_RUN, as the main step set them with
+    task.settaskvariable, reach ``cleanup`` under their own names; the job's variables of the
+    same names do not."""
+    job = azure_job()
+    spy = tmp_path / "python-spy"
+    spy.mkdir()
+    record = tmp_path / "seen.json"
+    # A stand-in interpreter: answers the probe as Python 3.12 would, records the rest.
+    (spy / "python3").write_text(
+        "#!/bin/sh\n"
+        'case "$*" in *" -c "*) echo 3.12; echo "$0"; exit 0;; esac\n'
+        f'printf \'{{"args": "%s", "path": "%s", "run": "%s", "task": "%s"}}\' '
+        f'"$*" "$PYPIRC_PATH" "$TWINE_AUTHENTICATE_RUN" "$TWINE_AUTHENTICATE_TASK" > {record}\n'
+    )
+    (spy / "python3").chmod(0o755)
+    agent = agent_for(job, python=False, agent_path=str(spy))
+    job.variables["PYPIRC_PATH"] = "/job/variable/.pypirc"
+    job.variables["TWINE_AUTHENTICATE_RUN"] = "job-variable-run"
+    step = agent.instance({"artifactFeed": "Feed"})
+    step.task_variables.update({"PYPIRC_PATH": "/ours/.pypirc", "TWINE_AUTHENTICATE_RUN": "r1"})
+
+    post = step.post()
+
+    assert post.succeeded, post.run.output
+    seen = json.loads(record.read_text())
+    assert seen["args"].endswith("run.py cleanup")
+    assert seen["args"].startswith("-I -X utf8 -u ")
+    assert (seen["path"], seen["run"], seen["task"]) == ("/ours/.pypirc", "r1", "1")
+
+
+def test_a_failed_main_step_then_a_harmless_post_job_step(
+    fake_devops: FakeAzureDevOps, azure_job: AzureJobs, agent_for: AgentMaker
+) -> None:
+    fake_devops.add_feed("Feed")
+    job = azure_job(fake_devops)
+    agent = agent_for(job)
+    first = agent.instance({"artifactFeed": "Feed"})
+    assert first.main().succeeded
+    earlier = Path(job.variables["PYPIRC_PATH"])
+    failing = agent.instance({"artifactFeed": "Feed/extra/part"})
+
+    main = failing.main()
+
+    assert_failed_as_a_task(main)
+    assert main.issues("error") == [
+        "artifactFeed 'Feed/extra/part' has more than one '/'; write FEED or PROJECT/FEED."
+    ], "one message: the tool's own, nothing added by the shim"
+    assert not earlier.exists(), "a failed run leaves no credentials, nor the earlier run's"
+    assert failing.task_variables == {}
+
+    post = failing.post()
+
+    assert post.succeeded, post.run.output
+    assert not post.issues("error") and not post.issues("warning")
+    assert "Nothing to clean up" in post.run.stdout
+    # Post-job steps run in reverse order: then the first instance's.
+    assert first.post().succeeded
+
+
+# --- finding and running Python ------------------------------------------------------------
+
+
+def test_no_python_on_path_fails_the_task_and_says_what_to_add(
+    azure_job: AzureJobs, agent_for: AgentMaker, tmp_path: Path
+) -> None:
+    empty = tmp_path / "no-python"
+    empty.mkdir()
+    job = azure_job()
+    step = agent_for(job, python=False, agent_path=str(empty)).instance({"artifactFeed": "Feed"})
+
+    main = step.main()
+
+    assert_failed_as_a_task(main)
+    [error] = main.issues("error")
+    assert "Python 3.10 or newer" in error
+    assert "UsePythonVersion@0" in error
+    assert "python3: not found" in error
+    post = step.post()
+    assert post.succeeded and not post.issues("error"), post.run.output
+
+
+def test_old_pythons_and_store_stubs_are_passed_over(
+    fake_devops: FakeAzureDevOps,
+    azure_job: AzureJobs,
+    agent_for: AgentMaker,
+    tmp_path: Path,
+) -> None:
+    fake_devops.add_feed("Feed")
+    stubs = tmp_path / "stubs"
+    stubs.mkdir()
+    (stubs / "python3").write_text("#!/bin/sh\necho 3.8\necho /usr/bin/python3.8\n")
+    (stubs / "python").write_text(
+        "#!/bin/sh\necho 'Python was not found; run without arguments to install from the "
+        "Microsoft Store' >&2\nexit 49\n"
+    )
+    for stub in stubs.iterdir():
+        stub.chmod(0o755)
+    job = azure_job(fake_devops)
+    alone = agent_for(job, python=False, agent_path=str(stubs)).instance({"artifactFeed": "Feed"})
+
+    failed = alone.main()
+
+    assert_failed_as_a_task(failed)
+    [error] = failed.issues("error")
+    assert f"python3 ({stubs / 'python3'}) is Python 3.8" in error
+    assert f"python ({stubs / 'python'}) is not a working Python 3 (exit code 49)" in error
+
+    # A good Python further on PATH is found.
+    good = str(Path(sys.base_prefix) / "bin")
+    agent = agent_for(job, python=False, agent_path=os.pathsep.join([str(stubs), good]))
+    assert agent.instance({"artifactFeed": "Feed"}).main().succeeded
+
+
+def test_twine_authenticate_python_names_the_interpreter(
+    fake_devops: FakeAzureDevOps, azure_job: AzureJobs, agent_for: AgentMaker, tmp_path: Path
+) -> None:
+    fake_devops.add_feed("Feed")
+    job = azure_job(fake_devops)
+    agent = agent_for(job, python=False, agent_path=str(tmp_path))
+    python = str(Path(sys.base_prefix) / "bin" / "python3")
+    job.variables["TWINE_AUTHENTICATE_PYTHON"] = python
+    assert agent.instance({"artifactFeed": "Feed"}).main().succeeded
+
+    job.variables["TWINE_AUTHENTICATE_PYTHON"] = str(tmp_path / "missing" / "python3")
+    missing = agent.instance({"artifactFeed": "Feed"}).main()
+    assert_failed_as_a_task(missing)
+    assert "TWINE_AUTHENTICATE_PYTHON=" in missing.issues("error")[0]
+
+
+def test_a_failure_python_does_not_report_still_fails_the_task(
+    azure_job: AzureJobs, agent_for: AgentMaker, tmp_path: Path
+) -> None:
+    crashing = tmp_path / "crashing"
+    crashing.mkdir()
+    (crashing / "python3").write_text(
+        '#!/bin/sh\ncase "$*" in *" -c "*) echo 3.12; echo "$0"; exit 0;; esac\n'
+        "echo 'Segmentation fault' >&2\nexit 139\n"
+    )
+    (crashing / "python3").chmod(0o755)
+    job = azure_job()
+    step = agent_for(job, python=False, agent_path=str(crashing)).instance({"artifactFeed": "F"})
+
+    main = step.main()
+
+    assert_failed_as_a_task(main)
+    assert "exited with code 139 without reporting why" in main.issues("error")[0]
+
+
+def test_a_repository_cannot_put_its_own_code_in_front_of_the_task(
+    fake_devops: FakeAzureDevOps,
+    index_server: IndexServer,
+    distribution: list[Path],
+    package_name: str,
+    azure_job: AzureJobs,
+    agent_for: AgentMaker,
+) -> None:
+    """The working directory is the pipeline's repository: a package, a sitecustomize, a
+    stdlib module's name or a ``python3`` there, and PYTHON* variables (pipeline variables
+    reach a task's environment), must not run."""
+    fake_devops.add_feed("Feed")
+    sources = project_dir(distribution)
+    marker = sources / "HIJACKED"
+    payload = f"open({str(marker)!r}, 'a').write(__name__ + '\\n')\n"
+    (sources / "twine_authenticate").mkdir()
+    (sources / "twine_authenticate" / "__init__.py").write_text(payload)
+    (sources / "twine_authenticate" / "cli.py").write_text(payload + "def main(argv=None): 0\n")
+    (sources / "twine_authenticate" / "__main__.py").write_text(payload)
+    for module in ("sitecustomize", "usercustomize", "json", "argparse", "run", "shim"):
+        (sources / f"{module}.py").write_text(payload)
+    (sources / "python3").write_text(f"#!/bin/sh\necho python3 >> {marker}\nexit 1\n")
+    (sources / "python3").chmod(0o755)
+    job = azure_job(fake_devops)
+    job.variables.update(
+        {"PYTHONPATH": str(sources), "PYTHONSTARTUP": str(sources / "json.py"), "PYTHONHOME": "/x"}
+    )
+    agent = agent_for(job, sources=sources)
+    agent.agent_path = os.pathsep.join([".", "", agent.agent_path])
+
+    main = agent.instance({"artifactFeed": "Feed"}).main()
+    for name in ("PYTHONPATH", "PYTHONSTARTUP", "PYTHONHOME"):  # they would break twine itself
+        del job.variables[name]
+    upload = job.script_step(UPLOAD.format(name="Feed"), cwd=sources)
+
+    assert main.succeeded, main.run.output
+    assert not marker.exists(), marker.read_text()
+    assert upload.succeeded, "\n".join(job.log[-20:])
+    assert distribution[0].name in index_server.published(package_name)
+
+
+def test_cancelling_the_job_ends_the_run_with_no_credentials_left(
+    fake_devops: FakeAzureDevOps, azure_job: AzureJobs, agent_for: AgentMaker
+) -> None:
+    """The agent cancels a step by signalling its handler; the shim passes it on to Python,
+    which reports it and leaves nothing behind."""
+    fake_devops.add_feed("Feed")
+    fake_devops.latency = 30.0
+    job = azure_job(fake_devops)
+    agent = agent_for(job)
+    step = agent.instance({"artifactFeed": "Feed"})
+    env = agent.environment(step.inputs, step.env, step.task_variables)
+    process = subprocess.Popen(
+        [agent.node, str(agent.task.target("execution"))],
+        env=env,
+        cwd=agent.sources,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 20
+    while not fake_devops.requests and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert fake_devops.requests, "the run never reached the service"
+    process.send_signal(signal.SIGTERM)
+    stdout, stderr = process.communicate(timeout=30)
+    fake_devops.latency = 0.0
+    RECORDED.extend([Recorded("cancelled task stdout", stdout), Recorded("stderr", stderr)])
+
+    assert process.returncode == 0, stderr
+    assert "##vso[task.complete result=Failed;]terminated (SIGTERM)" in stdout
+    assert not list((job.agent_temp / "twineAuthenticate").glob("*/.pypirc"))
+
+
+# --- our inputs beyond upstream's --------------------------------------------------------
+
+
+def test_exported_variables_are_all_ones_the_task_may_set(
+    azure_job: AzureJobs, agent_for: AgentMaker
+) -> None:
+    token = new_secret("pypi token")
+    connection = ServiceConnection(
+        str(uuid.uuid4()), "https://upload.pypi.org/legacy/", "pypi", "Token", {"apitoken": token}
+    )
+    proxy_password = new_secret("proxy password")
+    job = azure_job(env={"AGENT_PROXYURL": "http://proxy.example:3128", "AGENT_PROXYUSERNAME": "u"})
+    job.secret_variables["Agent.ProxyPassword"] = proxy_password
+    agent = agent_for(job, connections=[connection])
+    step = agent.instance(
+        {
+            "pythonUploadServiceConnection": connection.id,
+            "export": "twine uv poetry hatch\n pdm  flit maturin",
+            "exportProxy": True,
+        }
+    )
+
+    main = step.main()
+
+    assert main.succeeded, main.run.output
+    assert main.refused == [], "task.json must allow every variable the tool exports"
+    exported = set(job.variables) | set(job.secret_variables)
+    assert {
+        "PYPIRC_PATH", "TWINE_PASSWORD", "UV_PUBLISH_PASSWORD", "POETRY_HTTP_BASIC_PYPI_PASSWORD",
+        "HATCH_INDEX_AUTH", "PDM_PUBLISH_PASSWORD", "FLIT_PASSWORD", "MATURIN_PYPI_TOKEN",
+        "HTTPS_PROXY", "HTTP_PROXY",
+    } <= exported  # fmt: skip
+    assert job.secret_variables["UV_PUBLISH_PASSWORD"] == token
+
+
+def test_no_verify_and_bad_booleans(
+    fake_devops: FakeAzureDevOps, azure_job: AzureJobs, agent_for: AgentMaker
+) -> None:
+    job = azure_job(fake_devops)
+    agent = agent_for(job)
+
+    unchecked = agent.instance({"artifactFeed": "NoSuchFeed", "noVerify": True}).main()
+    assert unchecked.succeeded, unchecked.run.output
+    assert not fake_devops.requests_to("_apis/packaging/feeds")
+
+    checked = agent.instance({"artifactFeed": "NoSuchFeed"}).main()
+    assert_failed_as_a_task(checked)
+    assert "NoSuchFeed" in checked.issues("error")[0]
+
+    wrong = agent.instance({"artifactFeed": "NoSuchFeed", "verify": "yes"}).main()
+    assert_failed_as_a_task(wrong)
+    assert wrong.issues("error") == ["the task input verify must be true or false, not 'yes'."]
+
+
+def test_workload_identity_inputs_reach_the_tool(
+    azure_job: AzureJobs, agent_for: AgentMaker
+) -> None:
+    """The harness passes the workload-identity pair as the agent would (the alias
+    azureDevOpsServiceConnection, the connection's endpoint variables, feedUrl). Until the
+    tool supports it, it says so instead of writing other credentials."""
+    connection = ServiceConnection(
+        str(uuid.uuid4()),
+        "https://dev.azure.com/contoso/",
+        "entra-publisher",
+        "WorkloadIdentityFederation",
+        {"tenantid": "11111111-2222-3333-4444-555555555555", "serviceprincipalid": "app-id"},
+    )
+    job = azure_job()
+    agent = agent_for(job, connections=[connection])
+    step = agent.instance(
+        {
+            "azureDevOpsServiceConnection": "entra-publisher",
+            "feedUrl": "https://pkgs.dev.azure.com/contoso/_packaging/Feed/pypi/upload/",
+        }
+    )
+    env = agent.environment(step.inputs, step.env, step.task_variables)
+    assert env["INPUT_WORKLOADIDENTITYSERVICECONNECTION"] == connection.id
+    assert env[f"ENDPOINT_AUTH_SCHEME_{connection.id}"] == "WorkloadIdentityFederation"
+
+    main = step.main()
+
+    assert_failed_as_a_task(main)
+    assert "workload identity" in main.issues("error")[0]
