@@ -304,10 +304,10 @@ def test_the_post_job_step_hands_every_task_variable_to_cleanup(
     spy = tmp_path / "python-spy"
     spy.mkdir()
     record = tmp_path / "seen.json"
-    # A stand-in interpreter: answers the probe as Python 3.12 would, records the rest.
+    # A stand-in interpreter: answers as run.py does on Python 3.12, records the rest.
     (spy / "python3").write_text(
         "#!/bin/sh\n"
-        'case "$*" in *" -c "*) echo 3.12; echo "$0"; exit 0;; esac\n'
+        "echo 'twine-authenticate-task python 3.12'\n"
         f'printf \'{{"args": "%s", "path": "%s", "run": "%s", "task": "%s"}}\' '
         f'"$*" "$PYPIRC_PATH" "$TWINE_AUTHENTICATE_RUN" "$TWINE_AUTHENTICATE_TASK" > {record}\n'
     )
@@ -323,7 +323,7 @@ def test_the_post_job_step_hands_every_task_variable_to_cleanup(
     assert post.succeeded, post.run.output
     seen = json.loads(record.read_text())
     assert seen["args"].endswith("run.py cleanup")
-    assert seen["args"].startswith("-I -X utf8 -u ")
+    assert seen["args"].startswith("-I -S -X utf8 -u ")
     assert (seen["path"], seen["run"], seen["task"]) == ("/ours/.pypirc", "r1", "1")
 
 
@@ -387,7 +387,9 @@ def test_old_pythons_and_store_stubs_are_passed_over(
     fake_devops.add_feed("Feed")
     stubs = tmp_path / "stubs"
     stubs.mkdir()
-    (stubs / "python3").write_text("#!/bin/sh\necho 3.8\necho /usr/bin/python3.8\n")
+    (stubs / "python3").write_text(
+        "#!/bin/sh\necho 'twine-authenticate-task python 3.8'\nexit 97\n"
+    )
     (stubs / "python").write_text(
         "#!/bin/sh\necho 'Python was not found; run without arguments to install from the "
         "Microsoft Store' >&2\nexit 49\n"
@@ -402,7 +404,10 @@ def test_old_pythons_and_store_stubs_are_passed_over(
     assert_failed_as_a_task(failed)
     [error] = failed.issues("error")
     assert f"python3 ({stubs / 'python3'}) is Python 3.8" in error
-    assert f"python ({stubs / 'python'}) is not a working Python 3 (exit code 49)" in error
+    assert (
+        f"python ({stubs / 'python'}) is not a working Python 3 (exit code 49: Python was not "
+        "found; run without arguments to install from the Microsoft Store)"
+    ) in error
 
     # A good Python further on PATH is found.
     good = str(Path(sys.base_prefix) / "bin")
@@ -432,7 +437,7 @@ def test_a_failure_python_does_not_report_still_fails_the_task(
     crashing = tmp_path / "crashing"
     crashing.mkdir()
     (crashing / "python3").write_text(
-        '#!/bin/sh\ncase "$*" in *" -c "*) echo 3.12; echo "$0"; exit 0;; esac\n'
+        "#!/bin/sh\necho 'twine-authenticate-task python 3.12'\n"
         "echo 'Segmentation fault' >&2\nexit 139\n"
     )
     (crashing / "python3").chmod(0o755)

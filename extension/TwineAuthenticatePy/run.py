@@ -1,21 +1,28 @@
 """The Python side of the TwineAuthenticatePy task.
 
-shim.js runs it with an interpreter it has checked is Python 3.10 or newer, as
-``python -I -X utf8 -u run.py`` for the step and ``python -I -X utf8 -u run.py cleanup`` for
-the post-job step. ``-I`` keeps PYTHON* variables, the user's site-packages and the working
-directory (the pipeline's repository) out of ``sys.path``, so this file puts the copy of
-twine-authenticate bundled beside it (``lib/``, with tomli for Python 3.10) first.
+shim.js runs it with each candidate interpreter in turn, as ``python -I -S -X utf8 -u run.py``
+for the step and ``... run.py cleanup`` for the post-job step. Its first line is the handshake
+that tells shim.js which Python this is; an older one than 3.10 stops there (exit 97), so the
+top of this file must stay valid for old Pythons: no ``from __future__`` import, and nothing
+evaluated before the check that a 3.9 would not understand. ``-I`` keeps PYTHON* variables, the
+user's site-packages and the working directory (the pipeline's repository) out of
+``sys.path``, so this file puts the copy of twine-authenticate bundled beside it (``lib/``,
+with tomli for Python 3.10) first.
 
 The inputs of TwineAuthenticate@1 (artifactFeed, pythonUploadServiceConnection, and the
 workload-identity pair) reach twine-authenticate as the agent set them, INPUT_*; the task's own
 inputs beyond those become the command line flags they stand for.
 """
 
-from __future__ import annotations
-
 import os
 import sys
 from collections.abc import Mapping
+
+# Old Pythons run these lines too: old syntax on purpose.
+sys.stdout.write("twine-authenticate-task python %d.%d\n" % sys.version_info[:2])  # noqa: UP031
+sys.stdout.flush()
+if sys.version_info < (3, 10):  # noqa: UP036
+    sys.exit(97)
 
 LIBRARY = os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib")
 

@@ -17,8 +17,8 @@ const PYTHON_VARIABLE = 'TWINE_AUTHENTICATE_PYTHON';
 // gives them back to the post-job step (only to it) as VSTS_TASKVARIABLE_<NAME>.
 const HANDED = ['PYPIRC_PATH', 'TWINE_AUTHENTICATE_RUN'];
 const RUN_SCRIPT = path.join(__dirname, 'run.py');
-const PROBE = 'import sys; print("%d.%d" % sys.version_info[:2]); print(sys.executable)';
-const PROBE_TIMEOUT_MS = 60000;
+// run.py's first line, with the interpreter's version.
+const HANDSHAKE = /^twine-authenticate-task python (\d+)\.(\d+)\r?$/;
 const WINDOWS = process.platform === 'win32';
 
 function escapeData(text) {
@@ -86,71 +86,70 @@ function resolve(command, env) {
   return found;
 }
 
-function probe(file, args, env) {
-  const result = childProcess.spawnSync(file, [...args, '-I', '-S', '-c', PROBE], {
-    env,
-    encoding: 'utf8',
-    stdio: ['ignore', 'pipe', 'pipe'],
-    timeout: PROBE_TIMEOUT_MS,
-    windowsHide: true,
-  });
-  if (result.error) {
-    const timedOut = result.error.code === 'ETIMEDOUT';
-    return { problem: timedOut ? 'did not answer within 60 s' : `could not be started (${result.error.code})` };
-  }
-  if (result.status === 9009) {
-    return { problem: 'is the Microsoft Store\'s "app execution alias", not an installed Python' };
-  }
-  if (result.status !== 0) {
-    return { problem: `is not a working Python 3 (exit code ${result.status})` };
-  }
-  const [version, executable] = result.stdout.split(/\r?\n/);
-  const [major, minor] = version.split('.').map(Number);
-  if (!(major > MINIMUM[0] || (major === MINIMUM[0] && minor >= MINIMUM[1]))) {
-    return { problem: `is Python ${version}` };
-  }
-  // The interpreter itself, not a launcher or a shim script in front of it.
-  return { executable: executable && path.isAbsolute(executable) ? executable : file, version };
-}
-
-function findPython(env) {
-  const problems = [];
-  for (const candidate of candidates(env)) {
-    const files = resolve(candidate.command, env);
-    if (files.length === 0) {
-      problems.push(`${candidate.label}: not found`);
-    }
-    for (const file of files) {
-      const found = probe(file, candidate.args, env);
-      if (found.executable) {
-        return { python: found };
-      }
-      problems.push(`${candidate.label} (${file}) ${found.problem}`);
-    }
-  }
-  const wanted = MINIMUM.join('.');
-  const how = env[PYTHON_VARIABLE]
-    ? `Set the variable ${PYTHON_VARIABLE} to a Python ${wanted}+ interpreter, or remove it`
-    : `Add a step "- task: UsePythonVersion@0" with versionSpec: "3.x" before this task, or set the variable ${PYTHON_VARIABLE} to the path of a Python ${wanted}+ interpreter`;
-  return {
-    problem: `No suitable Python found: this task needs Python ${wanted} or newer on the agent (${problems.join('; ')}). ${how}.`,
-  };
-}
-
-// Runs `python -I -X utf8 -u run.py ARGS`: -I so that no PYTHON* variable, user site-packages
-// or the working directory can put code in front of ours (run.py puts the bundled copy first),
-// -X utf8 and -u because -I ignores PYTHONUTF8 and PYTHONUNBUFFERED: the agent reads UTF-8,
-// and output must not wait in a buffer. Python's stdout passes through here, so that a
-// failure Python did not report itself can still be reported.
-function runPython(python, args, env) {
+// Runs `<candidate> -I -S -X utf8 -u run.py ARGS`. -I so that no PYTHON* variable, user
+// site-packages or the working directory can put code in front of ours (run.py puts the
+// bundled copy first); -S because the bundled copy needs nothing from site-packages (and no
+// .pth file there runs first); -X utf8 and -u because -I ignores PYTHONUTF8 and
+// PYTHONUNBUFFERED: the agent reads UTF-8, and output must not wait in a buffer.
+//
+// The run is also the probe: run.py's first act, before it imports anything of ours, is the
+// line HANDSHAKE + "X.Y", and below 3.10 an exit. Until that line has come nothing the
+// candidate prints reaches the log, so a Store stub, a Python 2 or an old Python is passed
+// over with its reason and the next candidate tried: one interpreter start fewer than a
+// separate probe. After it, stdout passes through here, so that a failure Python did not
+// report itself can still be reported.
+function attempt(file, prefixArgs, args, env) {
   return new Promise((resolvePromise) => {
-    const child = childProcess.spawn(python.executable, ['-I', '-X', 'utf8', '-u', RUN_SCRIPT, ...args], {
+    const child = childProcess.spawn(file, [...prefixArgs, '-I', '-S', '-X', 'utf8', '-u', RUN_SCRIPT, ...args], {
       env,
-      stdio: ['ignore', 'pipe', 'inherit'],
+      stdio: ['ignore', 'pipe', 'pipe'],
       windowsHide: true,
     });
+    let accepted = false;
+    let version = null;
+    let head = Buffer.alloc(0);
+    const heldErrors = [];
     let reported = false;
     let tail = '';
+    const passOn = (chunk) => {
+      process.stdout.write(chunk);
+      const text = tail + chunk.toString('latin1');
+      reported = reported || text.includes('##vso[task.complete');
+      tail = text.slice(-32);
+    };
+    child.stdout.on('data', (chunk) => {
+      if (accepted) {
+        passOn(chunk);
+        return;
+      }
+      head = Buffer.concat([head, chunk]);
+      const end = head.indexOf(10);
+      if (end < 0 || version !== null) {
+        return;
+      }
+      const match = HANDSHAKE.exec(head.subarray(0, end).toString('latin1'));
+      if (!match) {
+        return; // not our script talking: wait for the exit, then say what it printed
+      }
+      const [major, minor] = [Number(match[1]), Number(match[2])];
+      version = `${major}.${minor}`;
+      if (major > MINIMUM[0] || (major === MINIMUM[0] && minor >= MINIMUM[1])) {
+        accepted = true;
+        for (const held of heldErrors) {
+          process.stderr.write(held);
+        }
+        if (head.length > end + 1) {
+          passOn(head.subarray(end + 1));
+        }
+      }
+    });
+    child.stderr.on('data', (chunk) => {
+      if (accepted) {
+        process.stderr.write(chunk);
+      } else {
+        heldErrors.push(chunk);
+      }
+    });
     const forward = (signal) => () => {
       if (child.exitCode === null) {
         child.kill(signal);
@@ -160,12 +159,6 @@ function runPython(python, args, env) {
     for (const [signal, handler] of Object.entries(handlers)) {
       process.on(signal, handler);
     }
-    child.stdout.on('data', (chunk) => {
-      process.stdout.write(chunk);
-      const text = tail + chunk.toString('latin1');
-      reported = reported || text.includes('##vso[task.complete');
-      tail = text.slice(-32);
-    });
     let startError = null;
     child.on('error', (error) => {
       startError = error;
@@ -174,9 +167,51 @@ function runPython(python, args, env) {
       for (const [name, handler] of Object.entries(handlers)) {
         process.removeListener(name, handler);
       }
-      resolvePromise({ code, signal, reported, startError });
+      if (accepted) {
+        resolvePromise({ ran: true, code, signal, reported });
+        return;
+      }
+      let problem;
+      if (startError) {
+        problem = `could not be started (${startError.code || startError.message})`;
+      } else if (version !== null) {
+        problem = `is Python ${version}`;
+      } else if (code === 9009) {
+        problem = 'is the Microsoft Store\'s "app execution alias", not an installed Python';
+      } else {
+        const said = Buffer.concat([head, ...heldErrors]).toString('utf8').trim().split(/\r?\n/)[0];
+        const how = signal ? `stopped by ${signal}` : `exit code ${code}`;
+        problem = `is not a working Python 3 (${how}${said ? `: ${said.slice(0, 200)}` : ''})`;
+      }
+      resolvePromise({ ran: false, problem });
     });
   });
+}
+
+// Runs run.py with the first candidate that turns out to be Python 3.10 or newer.
+async function runPython(args, env) {
+  const problems = [];
+  for (const candidate of candidates(env)) {
+    const files = resolve(candidate.command, env);
+    if (files.length === 0) {
+      problems.push(`${candidate.label}: not found`);
+    }
+    for (const file of files) {
+      const result = await attempt(file, candidate.args, args, env);
+      if (result.ran) {
+        return Object.assign({ python: file }, result);
+      }
+      problems.push(`${candidate.label} (${file}) ${result.problem}`);
+    }
+  }
+  const wanted = MINIMUM.join('.');
+  const how = env[PYTHON_VARIABLE]
+    ? `Set the variable ${PYTHON_VARIABLE} to a Python ${wanted}+ interpreter, or remove it`
+    : `Add a step "- task: UsePythonVersion@0" with versionSpec: "3.x" before this task, or set the variable ${PYTHON_VARIABLE} to the path of a Python ${wanted}+ interpreter`;
+  return {
+    ran: false,
+    problem: `No suitable Python found: this task needs Python ${wanted} or newer on the agent (${problems.join('; ')}). ${how}.`,
+  };
 }
 
 async function run(step) {
@@ -201,17 +236,12 @@ async function run(step) {
       }
       args.push('cleanup');
     }
-    const found = findPython(env);
-    if (!found.python) {
-      fail(found.problem);
-      return;
-    }
-    const result = await runPython(found.python, args, env);
-    if (result.startError) {
-      fail(`Could not start ${found.python.executable}: ${result.startError.message}`);
+    const result = await runPython(args, env);
+    if (!result.ran) {
+      fail(result.problem);
     } else if ((result.code !== 0 || result.signal) && !result.reported) {
       const how = result.signal ? `was stopped by ${result.signal}` : `exited with code ${result.code}`;
-      fail(`twine-authenticate (${found.python.executable}) ${how} without reporting why.`);
+      fail(`twine-authenticate (${result.python}) ${how} without reporting why.`);
     }
   } catch (error) {
     fail(`The TwineAuthenticatePy task failed: ${error && error.message ? error.message : error}`);
