@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
+import yaml
 from twine.utils import get_config
 
 from tests.azure_agent_task import (
@@ -26,6 +27,7 @@ from tests.azure_agent_task import (
     AgentMaker,
     AzureAgent,
     ExtractedTask,
+    TaskInstance,
     TaskStep,
     build_vsix,
     extract_task,
@@ -34,6 +36,7 @@ from tests.azure_agent_task import (
 from tests.fake_azure_devops import FakeAzureDevOps
 from tests.leaks import Recorded
 from tests.pipeline import AzureAgentJob, ServiceConnection
+from tests.readme_examples import example
 from tests.support import RECORDED, IndexServer, new_secret
 from tests.support.azure import AzureJobs
 
@@ -607,3 +610,80 @@ def test_workload_identity_inputs_reach_the_tool(
 
     assert_failed_as_a_task(main)
     assert "workload identity" in main.issues("error")[0]
+
+
+# --- the README ---------------------------------------------------------------------------
+
+
+def run_readme_pipeline(
+    agent: AzureAgent, job: AzureAgentJob, example_name: str, sources: Path
+) -> list[TaskInstance]:
+    """The README's pipeline, step by step as the agent runs it: UsePythonVersion@0 puts a
+    Python first on PATH; our task runs from the .vsix; a script runs in bash once $(...)
+    macros are expanded. The step named Build is a stand-in: the distribution is built."""
+    instances = []
+    for step in yaml.safe_load(example(example_name))["steps"]:
+        if step.get("task") == "UsePythonVersion@0":
+            agent.use_python_version()
+        elif "task" in step:
+            name, _, major = step["task"].partition("@")
+            assert name == agent.task.definition["name"]
+            assert int(major) == agent.task.definition["version"]["Major"]
+            instance = agent.instance(step.get("inputs", {}))
+            main = instance.main()
+            assert main.succeeded, main.run.output
+            instances.append(instance)
+        elif step.get("displayName") != "Build":
+            script = step["script"].replace("$(PYPIRC_PATH)", job.variables["PYPIRC_PATH"])
+            result = job.script_step(script, cwd=sources)
+            assert result.succeeded, "\n".join(job.log[-20:])
+    return instances
+
+
+def test_the_readme_task_example_publishes_to_a_feed(
+    fake_devops: FakeAzureDevOps,
+    index_server: IndexServer,
+    distribution: list[Path],
+    package_name: str,
+    azure_job: AzureJobs,
+    agent_for: AgentMaker,
+) -> None:
+    fake_devops.add_feed("MyFeed", project="MyProject")
+    sources = project_dir(distribution)
+    job = azure_job(fake_devops)
+    agent = agent_for(job, python=False, sources=sources)
+
+    instances = run_readme_pipeline(agent, job, "azure-task", sources)
+
+    assert distribution[0].name in index_server.published(package_name)
+    assert [(u.feed, u.project) for u in fake_devops.uploads] == [("MyFeed", "MyProject")]
+    for instance in reversed(instances):
+        assert instance.post().succeeded
+    assert not Path(job.variables["PYPIRC_PATH"]).exists()
+
+
+def test_the_readme_task_example_publishes_through_a_service_connection(
+    index_server: IndexServer,
+    distribution: list[Path],
+    package_name: str,
+    azure_job: AzureJobs,
+    agent_for: AgentMaker,
+) -> None:
+    """The seed's second example, which no script step can do: a service connection."""
+    password = new_secret("pypitest password")
+    index_server.add_user("pypitest-user", password)
+    connection = ServiceConnection(
+        str(uuid.uuid4()),
+        index_server.url,
+        "pypitest",
+        "UsernamePassword",
+        {"username": "pypitest-user", "password": password},
+    )
+    sources = project_dir(distribution)
+    job = azure_job()
+    agent = agent_for(job, sources=sources, connections=[connection])
+
+    instances = run_readme_pipeline(agent, job, "azure-task-connection", sources)
+
+    assert distribution[0].name in index_server.published(package_name, "pypitest-user")
+    assert [instance.post().succeeded for instance in instances] == [True]
