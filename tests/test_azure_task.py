@@ -297,12 +297,20 @@ def test_post_job_step_removes_exactly_what_its_main_step_wrote(
     assert f"Removed the credentials file {ours}" in post.run.stdout
 
 
-def test_the_post_job_step_hands_every_task_variable_to_cleanup(
-    azure_job: AzureJobs, agent_for: AgentMaker, tmp_path: Path
+@pytest.mark.parametrize(
+    "handed",
+    [
+        {"PYPIRC_PATH": "/ours/.pypirc", "TWINE_AUTHENTICATE_RUN": "r1"},
+        {"PYPIRC_PATH": "/ours/.pypirc"},
+    ],
+    ids=["both", "path only"],
+)
+def test_the_post_job_step_hands_its_task_variables_to_cleanup(
+    handed: dict[str, str], azure_job: AzureJobs, agent_for: AgentMaker, tmp_path: Path
 ) -> None:
     """PYPIRC_PATH and TWINE_AUTHENTICATE_RUN, as the main step set them with
-    task.settaskvariable, reach ``cleanup`` under their own names; the job's variables of the
-    same names do not."""
+    task.settaskvariable, reach ``cleanup`` under their own names; job variables of the same
+    names never do, even where the main step handed nothing under that name."""
     job = azure_job()
     spy = tmp_path / "python-spy"
     spy.mkdir()
@@ -319,15 +327,19 @@ def test_the_post_job_step_hands_every_task_variable_to_cleanup(
     job.variables["PYPIRC_PATH"] = "/job/variable/.pypirc"
     job.variables["TWINE_AUTHENTICATE_RUN"] = "job-variable-run"
     step = agent.instance({"artifactFeed": "Feed"})
-    step.task_variables.update({"PYPIRC_PATH": "/ours/.pypirc", "TWINE_AUTHENTICATE_RUN": "r1"})
+    step.task_variables.update(handed)
 
     post = step.post()
 
     assert post.succeeded, post.run.output
     seen = json.loads(record.read_text())
-    assert seen["args"].endswith("run.py cleanup")
     assert seen["args"].startswith("-I -S -X utf8 -u ")
-    assert (seen["path"], seen["run"], seen["task"]) == ("/ours/.pypirc", "r1", "1")
+    assert seen["args"].endswith("run.py cleanup")
+    assert (seen["path"], seen["run"], seen["task"]) == (
+        handed["PYPIRC_PATH"],
+        handed.get("TWINE_AUTHENTICATE_RUN", ""),
+        "1",
+    )
 
 
 def test_a_failed_main_step_then_a_harmless_post_job_step(
@@ -418,6 +430,27 @@ def test_old_pythons_and_store_stubs_are_passed_over(
     assert agent.instance({"artifactFeed": "Feed"}).main().succeeded
 
 
+def test_a_candidate_that_never_answers_is_given_up_on(
+    azure_job: AzureJobs, agent_for: AgentMaker, tmp_path: Path
+) -> None:
+    hanging = tmp_path / "hanging"
+    hanging.mkdir()
+    (hanging / "python3").write_text("#!/bin/sh\nexec /bin/sleep 60\n")
+    (hanging / "python3").chmod(0o755)
+    job = azure_job()
+    agent = agent_for(job, python=False, agent_path=str(hanging))
+    step = agent.instance(
+        {"artifactFeed": "Feed"}, env={"TWINE_AUTHENTICATE_HANDSHAKE_TIMEOUT_MS": "300"}
+    )
+
+    started = time.monotonic()
+    main = step.main()
+
+    assert time.monotonic() - started < 30
+    assert_failed_as_a_task(main)
+    assert f"python3 ({hanging / 'python3'}) did not answer within 0.3 s" in main.issues("error")[0]
+
+
 def test_twine_authenticate_python_names_the_interpreter(
     fake_devops: FakeAzureDevOps, azure_job: AzureJobs, agent_for: AgentMaker, tmp_path: Path
 ) -> None:
@@ -481,7 +514,8 @@ def test_a_repository_cannot_put_its_own_code_in_front_of_the_task(
         {"PYTHONPATH": str(sources), "PYTHONSTARTUP": str(sources / "json.py"), "PYTHONHOME": "/x"}
     )
     agent = agent_for(job, sources=sources)
-    agent.agent_path = os.pathsep.join([".", "", agent.agent_path])
+    # PATH entries that mean the working directory, first: the shim must skip them.
+    agent.prepend_path = [".", "", *agent.prepend_path]
 
     main = agent.instance({"artifactFeed": "Feed"}).main()
     for name in ("PYTHONPATH", "PYTHONSTARTUP", "PYTHONHOME"):  # they would break twine itself

@@ -19,6 +19,7 @@ const HANDED = ['PYPIRC_PATH', 'TWINE_AUTHENTICATE_RUN'];
 const RUN_SCRIPT = path.join(__dirname, 'run.py');
 // run.py's first line, with the interpreter's version.
 const HANDSHAKE = /^twine-authenticate-task python (\d+)\.(\d+)\r?$/;
+const HANDSHAKE_TIMEOUT_MS = Number(process.env.TWINE_AUTHENTICATE_HANDSHAKE_TIMEOUT_MS) || 60000;
 const WINDOWS = process.platform === 'win32';
 
 function escapeData(text) {
@@ -159,11 +160,20 @@ function attempt(file, prefixArgs, args, env) {
     for (const [signal, handler] of Object.entries(handlers)) {
       process.on(signal, handler);
     }
+    // A candidate that neither answers nor exits (not a Python at all) is given up on.
+    let silent = false;
+    const watchdog = setTimeout(() => {
+      if (!accepted && version === null) {
+        silent = true;
+        child.kill('SIGKILL');
+      }
+    }, HANDSHAKE_TIMEOUT_MS);
     let startError = null;
     child.on('error', (error) => {
       startError = error;
     });
     child.on('close', (code, signal) => {
+      clearTimeout(watchdog);
       for (const [name, handler] of Object.entries(handlers)) {
         process.removeListener(name, handler);
       }
@@ -174,6 +184,8 @@ function attempt(file, prefixArgs, args, env) {
       let problem;
       if (startError) {
         problem = `could not be started (${startError.code || startError.message})`;
+      } else if (silent) {
+        problem = `did not answer within ${HANDSHAKE_TIMEOUT_MS / 1000} s`;
       } else if (version !== null) {
         problem = `is Python ${version}`;
       } else if (code === 9009) {
