@@ -561,6 +561,26 @@ def test_cancelling_the_job_ends_the_run_with_no_credentials_left(
     assert not list((job.agent_temp / "twineAuthenticate").glob("*/.pypirc"))
 
 
+def test_output_is_utf8_whatever_the_locale_and_python_variables_say(
+    azure_job: AzureJobs, agent_for: AgentMaker
+) -> None:
+    """The agent reads a handler's output as UTF-8 (on Windows too, where Python would write
+    the ANSI code page): -X utf8 holds even where the step's locale or PYTHONIOENCODING
+    would have Python write something else."""
+    job = azure_job()
+    step = agent_for(job).instance(
+        {"artifactFeed": "Fééd/ünï/çödé"},
+        env={"LC_ALL": "C", "LANG": "C", "PYTHONIOENCODING": "latin-1", "PYTHONUTF8": "0"},
+    )
+
+    main = step.main()
+
+    assert_failed_as_a_task(main)
+    assert main.issues("error") == [
+        "artifactFeed 'Fééd/ünï/çödé' has more than one '/'; write FEED or PROJECT/FEED."
+    ]
+
+
 # --- our inputs beyond upstream's --------------------------------------------------------
 
 
