@@ -451,6 +451,79 @@ def test_a_candidate_that_never_answers_is_given_up_on(
     assert f"python3 ({hanging / 'python3'}) did not answer within 0.3 s" in main.issues("error")[0]
 
 
+def installed_python(version: str) -> Path:
+    """A real interpreter of this version (pyenv's, or the system's), or a skip."""
+    candidates = [
+        *sorted((Path.home() / ".pyenv" / "versions").glob(f"{version}.*/bin/python{version}")),
+        Path("/usr/bin") / f"python{version}",
+        Path("/usr/local/bin") / f"python{version}",
+    ]
+    for candidate in candidates:
+        if candidate.is_file() and os.access(candidate, os.X_OK):
+            return candidate
+    pytest.skip(f"no Python {version} installed here")
+
+
+def test_real_old_pythons_are_passed_over(
+    azure_job: AzureJobs, agent_for: AgentMaker, tmp_path: Path
+) -> None:
+    """A real Python 2.7 refuses -I; a real 3.6 and 3.8 run run.py up to its version check,
+    which must stay valid syntax for them."""
+    olds = tmp_path / "old-pythons"
+    olds.mkdir()
+    (olds / "python").symlink_to(installed_python("2.7"))
+    (olds / "python3").symlink_to(installed_python("3.8"))
+    older = tmp_path / "older"
+    older.mkdir()
+    (older / "python3").symlink_to(installed_python("3.6"))
+    job = azure_job()
+    path = os.pathsep.join([str(olds), str(older)])
+    step = agent_for(job, python=False, agent_path=path).instance({"artifactFeed": "Feed"})
+
+    main = step.main()
+
+    assert_failed_as_a_task(main)
+    [error] = main.issues("error")
+    assert f"python3 ({olds / 'python3'}) is Python 3.8" in error
+    assert f"python3 ({older / 'python3'}) is Python 3.6" in error
+    assert (
+        f"python ({olds / 'python'}) is not a working Python 3 (exit code 2: Unknown option: -I)"
+        in error
+    )
+
+
+@pytest.mark.parametrize("version", ["3.10", "3.12", "3.13"])
+def test_each_supported_python_runs_the_task(
+    version: str,
+    fake_devops: FakeAzureDevOps,
+    azure_job: AzureJobs,
+    agent_for: AgentMaker,
+    tmp_path: Path,
+) -> None:
+    """On 3.10, whose stdlib has no tomllib, a pyproject.toml declaration is read with the
+    tomli bundled in the task folder (-S keeps any installed one out of reach)."""
+    python = installed_python(version)
+    fake_devops.add_feed("Feed")
+    sources = tmp_path / "repository"
+    sources.mkdir()
+    (sources / "pyproject.toml").write_text(
+        '[project]\nname = "app"\nversion = "1.0"\n\n'
+        "[[tool.twine-authenticate.repositories]]\n"
+        'name = "declared"\nurl = "https://declared.example/upload/"\n'
+        'password-env = "DECLARED_TOKEN"\n'
+    )
+    job = azure_job(fake_devops)
+    job.variables["TWINE_AUTHENTICATE_PYTHON"] = str(python)
+    agent = agent_for(job, python=False, sources=sources)
+    step = agent.instance({"artifactFeed": "Feed"}, env={"DECLARED_TOKEN": new_secret("declared")})
+
+    main = step.main()
+
+    assert main.succeeded, main.run.output
+    assert list(get_config(job.variables["PYPIRC_PATH"])) == ["pypi", "Feed", "declared"]
+    assert step.post().succeeded
+
+
 def test_twine_authenticate_python_names_the_interpreter(
     fake_devops: FakeAzureDevOps, azure_job: AzureJobs, agent_for: AgentMaker, tmp_path: Path
 ) -> None:
