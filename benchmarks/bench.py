@@ -5,6 +5,14 @@
 For each scenario and added latency (0 and 50 ms a request): the median wall time of the
 console script over several runs, and its ratio to `python -c pass` run alternately with it,
 the peak memory (max RSS) and the number of HTTP requests the fake saw per run.
+
+"task: one internal feed" is the Azure DevOps task as the agent runs it: `node main.js` from
+the .vsix that scripts/build-extension builds (node 20+ needed), its shim finding a Python
+(one with nothing installed: /usr/bin/python3 as on hosted Ubuntu images, or --task-python)
+and running the bundled copy; the agent's own start-up is not counted. Its ratio is to that
+Python's own `-c pass`, each run measured right after one. "(first run)" is one
+run in a freshly extracted task folder, as on a new agent, where Python compiles the bundled
+source first.
 """
 
 from __future__ import annotations
@@ -24,6 +32,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from tests.azure_agent_task import build_vsix, extract_task, node_program  # noqa: E402
 from tests.fake_azure_devops import FakeAzureDevOps  # noqa: E402
 
 TOKEN = "benchmark-job-token"
@@ -59,10 +68,27 @@ def measure(
     return median, median / statistics.median(baselines), max(peaks), code
 
 
+def default_task_python() -> str:
+    system = "/usr/bin/python3"
+    check = "import sys; sys.exit(sys.version_info < (3, 10))"
+    if (
+        os.path.exists(system)
+        and subprocess.run([system, "-c", check], check=False).returncode == 0
+    ):
+        return system
+    return str(Path(sys.base_prefix) / "bin" / "python3")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=15)
-    runs = parser.parse_args().runs
+    parser.add_argument(
+        "--task-python",
+        help="the Python the task finds on PATH (default: /usr/bin/python3 when it is 3.10+, "
+        "as on hosted Ubuntu images, else the one this venv was made from)",
+    )
+    arguments = parser.parse_args()
+    runs = arguments.runs
 
     # Users run an installed package, whose bytecode pip compiled; do the same for src/.
     compileall.compile_dir(str(ROOT / "src"), quiet=1)
@@ -109,6 +135,21 @@ def main() -> None:
         ("20 internal feeds", ["--artifact-feed", feeds20], 0, plain),
         ("a 404 feed", ["--artifact-feed", "NoSuchFeed"], 1, plain),
     ]
+    # The task: the agent's environment for one internal feed, with a Python 3.10+ on PATH
+    # as a hosted image has it (or as UsePythonVersion@0 leaves it), not a shim in front of one.
+    vsix, _ = build_vsix(os.environ)
+    task = extract_task(vsix, temp / "vsix")
+    task_argv = [node_program(), str(task.target("execution"))]
+    task_python = arguments.task_python or default_task_python()
+    task_env = {
+        **base_env,
+        "PATH": os.pathsep.join([str(Path(task_python).parent), "/usr/bin", "/bin"]),
+        **{
+            f"INPUT_{spec['name'].upper()}": str(spec.get("defaultValue", ""))
+            for spec in task.inputs
+        },
+        "INPUT_ARTIFACTFEED": "Feed00",
+    }
     print(f"{runs} runs each, medians; python {sys.version.split()[0]}, {os.cpu_count()} cores\n")
     header = ("latency", "scenario", "median", "x pass", "peak MiB", "requests")
     print(f"{header[0]:>7}  {header[1]:<24} " + " ".join(f"{h:>9}" for h in header[2:]))
@@ -128,6 +169,30 @@ def main() -> None:
             print(
                 f"{latency * 1000:>5.0f}ms  {name:<24} {median * 1000:>7.1f}ms "
                 f"{ratio:>7.2f} {peak:>9.1f} {requests:>9.0f}"
+            )
+        task_runs = [("task: one internal feed", task_argv, runs)]
+        if latency == 0.0:
+            fresh = extract_task(vsix, temp / "vsix-fresh")
+            task_runs.append(
+                ("task (first run)", [task_argv[0], str(fresh.target("execution"))], 1)
+            )
+        for name, argv, count in task_runs:
+            fake.requests.clear()
+            # Each run right after a `python -c pass` of the task's own interpreter, so that
+            # the ratio holds on a machine whose speed drifts.
+            times, passes, peak = [], [], 0.0
+            for _ in range(count):
+                passes.append(measure([task_python, "-c", "pass"], base_env, 1)[0])
+                median, run_peak, code = measure(argv, task_env, 1, plain)
+                assert code == 0, f"{name}: exit {code}"
+                times.append(median)
+                peak = max(peak, run_peak)
+            median, task_pass = statistics.median(times), statistics.median(passes)
+            requests = len(fake.requests) / count
+            print(
+                f"{latency * 1000:>5.0f}ms  {name:<24} {median * 1000:>7.1f}ms "
+                f"{median / task_pass:>7.2f} {peak:>9.1f} {requests:>9.0f}  "
+                f"(beside {Path(task_python).name} -c pass: {task_pass * 1000:.1f}ms)"
             )
     fake.stop()
 

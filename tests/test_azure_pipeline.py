@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import stat
+import uuid
 from pathlib import Path
 
 from twine.utils import get_config
@@ -316,3 +317,22 @@ def test_as_our_task_the_run_is_handed_to_the_post_job_step(
     }
     plain = job.task_step(inputs={"artifactFeed": "Feed"})
     assert not [c for c in plain.commands if c.name == "task.settaskvariable"]
+
+
+def test_a_script_step_is_told_that_only_the_task_gets_service_connections(
+    azure_job: AzureJobs,
+) -> None:
+    job = azure_job()
+    connection_id = str(uuid.uuid4())
+    as_script = job.task_step(args=["--service-connection", connection_id])
+    assert not as_script.succeeded
+    [error] = as_script.issues("error")
+    assert "only a task receives service connections" in error
+    assert "TwineAuthenticatePy" in error and connection_id in error
+
+    as_task = job.task_step(
+        args=["--service-connection", connection_id], env={"TWINE_AUTHENTICATE_TASK": "1"}
+    )
+    [error] = as_task.issues("error")
+    assert "Check that the id is the connection's id" in error
+    assert "TwineAuthenticatePy" not in error

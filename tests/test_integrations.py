@@ -9,11 +9,14 @@ credentials, and a real client uploads into pypiserver.
 from __future__ import annotations
 
 import re
+import shutil
+import subprocess
 import sys
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 
 from tests.fake_azure_devops import FakeAzureDevOps
@@ -33,6 +36,38 @@ from tests.support.azure import AzureJobs
 ROOT = Path(__file__).resolve().parent.parent
 GITLAB_INCLUDE = "integrations/gitlab/twine-authenticate.gitlab-ci.yml"
 AZURE_TEMPLATE = "integrations/azure-pipelines/twine-authenticate.yml"
+
+
+@pytest.fixture(scope="session")
+def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """twine-authenticate's wheel, as the README's Install section has users build it (it is
+    not on PyPI yet): what the Azure script-step forms install."""
+    out = tmp_path_factory.mktemp("wheel")
+    # No isolation: offline, hatchling is a test dependency.
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "build",
+            "--no-isolation",
+            "--wheel",
+            "-q",
+            "-o",
+            str(out),
+            str(ROOT),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    [built] = out.glob("twine_authenticate-*.whl")
+    return built
+
+
+def with_tools(project: Path, wheel: Path) -> Path:
+    """The project's repository, holding the wheel in tools/ as the README suggests."""
+    (project / "tools").mkdir(exist_ok=True)
+    shutil.copy2(wheel, project / "tools" / wheel.name)
+    return project
 
 
 def built_project(tmp_path: Path, name: str) -> tuple[Path, list[str]]:
@@ -190,9 +225,11 @@ def test_the_readme_azure_template_example_publishes(
     tmp_path: Path,
     package_name: str,
     azure_job: AzureJobs,
+    wheel: Path,
 ) -> None:
     fake_devops.add_feed("MyFeed", project="MyProject")
     project, files = built_project(tmp_path, package_name)
+    with_tools(project, wheel)
     job = azure_job(fake_devops, job_token=False)
     pipeline = yaml.safe_load(example("azure-template"))
     for step in pipeline["steps"]:
@@ -211,12 +248,13 @@ def test_the_readme_azure_template_example_publishes(
 
 
 def test_a_secret_variable_reaches_no_step_that_does_not_map_it(
-    fake_devops: FakeAzureDevOps, azure_job: AzureJobs
+    fake_devops: FakeAzureDevOps, azure_job: AzureJobs, wheel: Path
 ) -> None:
     fake_devops.add_feed("MyFeed", project="MyProject")
     job = azure_job(fake_devops, job_token=False)
     (inner,) = expand_azure_template(
-        ROOT / AZURE_TEMPLATE, {"artifactFeeds": "MyProject/MyFeed", "exports": "twine"}
+        ROOT / AZURE_TEMPLATE,
+        {"artifactFeeds": "MyProject/MyFeed", "exports": "twine", "install": str(wheel)},
     )
     run_azure_step(job, inner["bash"], inner["env"], fake_devops.token)
     unmapped = job.script_step('test -z "${TWINE_PASSWORD:-}" && test -n "$TWINE_USERNAME"')
@@ -319,10 +357,13 @@ def test_the_readme_azure_script_example_publishes(
     tmp_path: Path,
     package_name: str,
     azure_job: AzureJobs,
+    wheel: Path,
 ) -> None:
     fake_devops.add_feed("MyFeed", project="MyProject")
     project, files = built_project(tmp_path, package_name)
+    with_tools(project, wheel)
     job = azure_job(fake_devops, job_token=False)
+    job.variables["Agent.TempDirectory"] = str(job.agent_temp)
     for step in yaml.safe_load(example("azure-script"))["steps"]:
         run_azure_step(job, step["script"], step.get("env", {}), fake_devops.token, project)
     assert_published(index_server, package_name, files)
@@ -449,3 +490,22 @@ def test_the_readme_gitlab_trusted_publishing_example_publishes(
             register_secret("keyless example token", token)
     assert result.returncode == 0, result.output[-3000:]
     assert_published(index_server, package_name, files)
+
+
+def test_the_azure_template_says_how_to_get_the_tool_while_it_is_not_on_pypi(
+    fake_devops: FakeAzureDevOps, azure_job: AzureJobs, tmp_path: Path
+) -> None:
+    """The default install is the PyPI name; where pip cannot find it (here: a name no index
+    has), the step fails with what to do instead."""
+    job = azure_job(fake_devops, job_token=False)
+    (inner,) = expand_azure_template(
+        ROOT / AZURE_TEMPLATE, {"artifactFeeds": "Feed", "install": str(tmp_path / "none.whl")}
+    )
+    env = {
+        key: azure_macros(job, str(value), fake_devops.token) for key, value in inner["env"].items()
+    }
+    result = job.script_step(azure_macros(job, inner["bash"], fake_devops.token), env)
+    assert not result.succeeded
+    [error] = result.issues("error")
+    assert "It is not on PyPI yet" in error and "install parameter" in error
+    assert not (job.agent_temp / "twineAuthenticate").exists()

@@ -20,6 +20,9 @@ from .pending import Pending, ready
 if TYPE_CHECKING:
     from ..inputs import Inputs
 
+# Set by our Azure DevOps task for the Python it runs (the channel reads it too).
+TASK_MARKER = "TWINE_AUTHENTICATE_TASK"
+
 
 def read(inputs: Inputs, env: Environment) -> Pending | None:
     return ready([read_service_connection(id_, env) for id_ in inputs.service_connections])
@@ -35,6 +38,14 @@ def _parameter(parameters: dict[str, object], key: str) -> str | None:
 def read_service_connection(connection_id: str, env: Environment) -> Repository:
     what = f"service connection {connection_id}"
     url = endpoint_url(env, connection_id)
+    if url is None and env.get(TASK_MARKER) != "1":
+        # The agent exports a connection only to a task whose task.json declares it: a script
+        # step, or a shell, never has one.
+        raise InputError(
+            f"{what}: ENDPOINT_URL_{connection_id} is not set: only a task receives service "
+            "connections, never a script step. Use the TwineAuthenticatePy task (our Azure "
+            f"DevOps extension) with pythonUploadServiceConnection: {connection_id}."
+        )
     if url is None:
         raise InputError(
             f"{what}: ENDPOINT_URL_{connection_id} is not set. Check that the id is the "
