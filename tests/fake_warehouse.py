@@ -67,6 +67,24 @@ REQUIRED_CLAIMS = {
     ),
     GITLAB_ISSUER: ("sub", "project_path", "ci_config_ref_uri", "jti", "ref_path", "sha"),
 }
+
+
+def gitlab_claims(audience: str = "pypi", **overrides: object) -> dict[str, object]:
+    """The claims of a GitLab CI ID token (``id_tokens``) for project group/project on main,
+    after ``overrides``: what GitLab puts in the job's variable."""
+    return {
+        "iss": GITLAB_ISSUER,
+        "aud": audience,
+        "sub": "project_path:group/project:ref_type:branch:ref:main",
+        "project_path": "group/project",
+        "ci_config_ref_uri": "gitlab.com/group/project//.gitlab-ci.yml@refs/heads/main",
+        "ref_path": "refs/heads/main",
+        "ref": "main",
+        "sha": "0" * 40,
+        **overrides,
+    }
+
+
 JWT_LEEWAY = 30
 TOKEN_LIFETIME = 900
 MINT_FAILED = "Token request failed"

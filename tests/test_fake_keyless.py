@@ -20,7 +20,7 @@ import pytest
 
 from tests import support
 from tests.fake_github_oidc import GITHUB_ISSUER, FakeGitHubOidc, github_claims
-from tests.fake_warehouse import GITLAB_ISSUER, FakeWarehouse
+from tests.fake_warehouse import GITLAB_ISSUER, FakeWarehouse, gitlab_claims
 from tests.support import IndexServer, register_secret
 from tests.support.jwt import sign, verify
 
@@ -477,16 +477,7 @@ def test_pull_request_target_is_refused(warehouse: FakeWarehouse) -> None:
 
 def test_a_gitlab_publisher(warehouse: FakeWarehouse) -> None:
     warehouse.add_publisher(GITLAB_ISSUER, project_path="group/project", environment="pypi")
-    claims: dict[str, object] = {
-        "iss": GITLAB_ISSUER,
-        "aud": "pypi",
-        "sub": "project_path:group/project:ref_type:branch:ref:main",
-        "project_path": "group/project",
-        "ci_config_ref_uri": "gitlab.com/group/project//.gitlab-ci.yml@refs/heads/main",
-        "ref_path": "refs/heads/main",
-        "sha": "0" * 40,
-        "environment": "pypi",
-    }
+    claims = gitlab_claims(environment="pypi")
     jwt = sign(claims, KEY)
     assert minted_token(warehouse, jwt)
     # The job's token is fixed: a second exchange is refused.

@@ -457,7 +457,7 @@ def test_the_readme_entra_workflow_publishes(
 def test_the_readme_gitlab_trusted_publishing_example_publishes(
     tmp_path: Path, index_server: IndexServer, package_name: str
 ) -> None:
-    from tests.fake_warehouse import GITLAB_ISSUER, FakeWarehouse
+    from tests.fake_warehouse import GITLAB_ISSUER, FakeWarehouse, gitlab_claims
     from tests.support.jwt import sign
 
     key = b"gitlab and pypi"
@@ -467,18 +467,7 @@ def test_the_readme_gitlab_trusted_publishing_example_publishes(
     with FakeWarehouse(key, index_server) as pypi:
         pypi.add_publisher(GITLAB_ISSUER, project_path="group/project")
         # What GitLab puts in the job for its id_tokens declaration.
-        id_token = sign(
-            {
-                "iss": GITLAB_ISSUER,
-                "aud": "pypi",
-                "sub": "project_path:group/project:ref_type:branch:ref:main",
-                "project_path": "group/project",
-                "ci_config_ref_uri": "gitlab.com/group/project//.gitlab-ci.yml@refs/heads/main",
-                "ref_path": "refs/heads/main",
-                "sha": "0" * 40,
-            },
-            key,
-        )
+        id_token = sign(gitlab_claims(), key)
         env = base_env(tmp_path, GITLAB_CI="true", CI="true", CI_JOB_ID="9", PYPI_ID_TOKEN=id_token)
         register_secret("gitlab id token", id_token)
         pipeline["publish"]["variables"]["TWINE_AUTHENTICATE_FLAGS"] = (

@@ -15,7 +15,7 @@ from twine.utils import get_config
 from tests.fake_azure_devops import FakeAzureDevOps
 from tests.fake_entra import FakeEntra, FederatedCredential
 from tests.fake_github_oidc import GITHUB_ISSUER, FakeGitHubOidc
-from tests.fake_warehouse import GITLAB_ISSUER, FakeWarehouse
+from tests.fake_warehouse import GITLAB_ISSUER, FakeWarehouse, gitlab_claims
 from tests.github_runner import GitHubJob
 from tests.support import (
     TOOL,
@@ -135,20 +135,7 @@ def test_trusted_publishing_from_gitlab(
 
 
 def gitlab_id_token(audience: str = "pypi", **claims: str) -> str:
-    token = sign(
-        {
-            "iss": GITLAB_ISSUER,
-            "aud": audience,
-            "sub": "project_path:group/project:ref_type:branch:ref:main",
-            "project_path": "group/project",
-            "ci_config_ref_uri": "gitlab.com/group/project//.gitlab-ci.yml@refs/heads/main",
-            "ref_path": "refs/heads/main",
-            "sha": "0" * 40,
-            "ref": "main",
-            **claims,
-        },
-        KEY,
-    )
+    token = sign(gitlab_claims(audience, **claims), KEY)
     return register_secret("gitlab id token", token)
 
 
