@@ -82,3 +82,35 @@ def test_bypass_list_becomes_no_proxy_where_it_can() -> None:
     assert len(settings.warnings) == 1 and "(a|b)" in settings.warnings[0]
     assert settings.route_for("https://api.github.com/x") is None
     assert settings.route_for("https://pkgs.dev.azure.com/") is not None
+
+
+def test_an_exported_proxy_stays_ours_across_runs(tmp_path: Path) -> None:
+    """Run 1 exports the agent's proxy; in the next step it is in the environment, and a run
+    with --export-proxy keeps it (set, recorded, not emptied); one without takes it away."""
+    from tests.pipeline import parse_commands
+
+    env = base_env(
+        tmp_path,
+        TF_BUILD="True",
+        AGENT_TEMPDIRECTORY=str(tmp_path),
+        AGENT_PROXYURL="http://proxy.corp:8080",
+        TWINE_AUTHENTICATE_IDX_PASSWORD=new_secret("proxy runs"),
+    )
+    argv = ["--repository", "idx=https://idx.example/", "--export-proxy"]
+
+    def variables(stdout: str) -> dict[str, str]:
+        return {
+            c.properties["variable"]: c.data
+            for c in parse_commands(stdout)
+            if c.name == "task.setvariable"
+        }
+
+    first = variables(invoke(argv, env).stdout)
+    assert first["HTTPS_PROXY"] == "http://proxy.corp:8080"
+    assert first["TWINE_AUTHENTICATE_EXPORTS"] == "HTTPS_PROXY HTTP_PROXY"
+    later = {**env, **first}  # what the next step's environment holds
+    second = variables(invoke(argv, later).stdout)
+    assert second["HTTPS_PROXY"] == "http://proxy.corp:8080"
+    assert second["TWINE_AUTHENTICATE_EXPORTS"] == "HTTPS_PROXY HTTP_PROXY"
+    third = variables(invoke(argv[:2], {**later, **second}).stdout)
+    assert third["HTTPS_PROXY"] == "" and third["HTTP_PROXY"] == ""  # ours: taken away

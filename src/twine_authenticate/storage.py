@@ -118,6 +118,8 @@ def _open_root(root: Root, *, create: bool) -> int | None:
     ``create`` is false."""
     if create:
         parent = os.path.dirname(root.path)
+        # Whatever the umask (a 0777 one would leave them unusable), what we create is 0700.
+        umask = os.umask(0o077)
         try:
             os.makedirs(parent, mode=0o700, exist_ok=True)
             os.mkdir(root.path, 0o700)
@@ -125,12 +127,16 @@ def _open_root(root: Root, *, create: bool) -> int | None:
             pass
         except OSError as error:
             raise StorageError(f"cannot create {root.path}: {error.strerror}.") from None
+        finally:
+            os.umask(umask)
     try:
         descriptor = os.open(root.path, _DIRECTORY_FLAGS)
     except FileNotFoundError:
         if create:  # removed between mkdir and open: someone is racing us
             raise StorageError(f"{root.path} disappeared while it was being created.") from None
         return None
+    except PermissionError as error:
+        descriptor = _reopen_own_root(root, error)
     except OSError as error:
         raise _unsafe_root(root, "it is a symlink or not a directory", error) from None
     try:
@@ -139,6 +145,23 @@ def _open_root(root: Root, *, create: bool) -> int | None:
         os.close(descriptor)
         raise
     return descriptor
+
+
+def _reopen_own_root(root: Root, error: OSError) -> int:
+    """A root we cannot open: if it is a real directory of ours whose mode was narrowed (an
+    earlier run under a 0777 umask), make it 0700 again; else refuse it, saying why."""
+    try:
+        info = os.lstat(root.path)
+    except OSError:
+        raise _unsafe_root(root, "it cannot be opened", error) from None
+    if stat.S_ISLNK(info.st_mode):
+        raise _unsafe_root(root, "it is a symlink") from None
+    _check_root(root, info)  # a directory, ours, writable by no one else
+    try:
+        os.chmod(root.path, 0o700, follow_symlinks=False)
+        return os.open(root.path, _DIRECTORY_FLAGS)
+    except OSError as again:
+        raise _unsafe_root(root, "it cannot be opened", again) from None
 
 
 def _check_root(root: Root, info: os.stat_result) -> None:
@@ -234,6 +257,7 @@ def erase_job_runs(root: Root, job: str) -> list[str]:
     descriptor = _open_root(root, create=False)
     if descriptor is None:
         return removed
+    failed: list[str] = []
     try:
         for name in os.listdir(descriptor):
             found = _read_marker(descriptor, name) if is_run_id(name) else None
@@ -243,10 +267,17 @@ def erase_job_runs(root: Root, job: str) -> list[str]:
             if run_job != job:
                 os.close(run_directory)
                 continue
-            _remove(descriptor, name, run_directory)
+            try:
+                _remove(descriptor, name, run_directory)
+            except OSError as error:
+                failed.append(f"{os.path.join(root.path, name)} ({error.strerror})")
+                continue
             removed.append(Run(root.path, name).pypirc)
     finally:
         os.close(descriptor)
+    if failed:
+        done = f"; removed {len(removed)} other run(s) of the job" if removed else ""
+        raise StorageError(f"cannot remove the credentials in {', '.join(failed)}{done}.")
     return removed
 
 
@@ -258,6 +289,7 @@ def write_run(root: Root, text: str, *, job: str = "") -> Run:
     assert descriptor is not None
     try:
         run_id = new_run_id()
+        umask = os.umask(0o077)  # else a 0777 umask makes the new directory unopenable
         try:
             os.mkdir(run_id, 0o700, dir_fd=descriptor)
             directory = os.open(run_id, _DIRECTORY_FLAGS, dir_fd=descriptor)
@@ -265,6 +297,8 @@ def write_run(root: Root, text: str, *, job: str = "") -> Run:
             raise StorageError(
                 f"cannot create a directory in {root.path}: {error.strerror}."
             ) from None
+        finally:
+            os.umask(umask)
         try:
             os.fchmod(directory, 0o700)
             _write_new(directory, MARKER_NAME, f"run {run_id}\njob {job}\n")

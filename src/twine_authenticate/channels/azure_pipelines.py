@@ -54,7 +54,9 @@ def neutralize(message: str, *, decode_percents: bool = True) -> str:
     return escaped.replace("##vso[", "##vso%5B").replace("##[", "#%23[")
 
 
-_UNDECODABLE = ("%0D", "%0A", "%0d", "%0a")
+# What the agent still decodes in command data with DECODE_PERCENTS=false (its
+# CommandStringConvertor.Unescape): a value holding one would arrive changed.
+_UNDECODABLE = ("%0D", "%0A", "%3B", "%5D")
 
 
 # Set by our task's shim for the Python it runs; the variables its post-job step needs to
@@ -81,11 +83,12 @@ class AzurePipelinesChannel:
         return command(name, properties, data, decode_percents=self.decode_percents)
 
     def _exact(self, value: str, what: str) -> str:
-        if not self.decode_percents and any(mark in value for mark in _UNDECODABLE):
+        found = [mark for mark in _UNDECODABLE if mark in value.upper()]
+        if not self.decode_percents and found:
             raise InputError(
-                f"{what} holds the text %0D or %0A, which the agent decodes into a line break "
-                "while this job sets DECODE_PERCENTS=false; it cannot be passed on exactly. "
-                "Remove DECODE_PERCENTS=false from the pipeline's variables."
+                f"{what} holds the text {found[0]}, which the agent decodes into another "
+                "character while this job sets DECODE_PERCENTS=false; it cannot be passed on "
+                "exactly. Remove DECODE_PERCENTS=false from the pipeline's variables."
             )
         return value
 

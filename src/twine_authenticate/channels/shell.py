@@ -51,7 +51,9 @@ def quote_pwsh(value: str) -> str:
 
 def unset_line(shell: str, name: str) -> str:
     if shell == "fish":
-        return f"set -e {name};"
+        # set -e fails (status 4) for a variable that is not set, and fish's set keeps the
+        # status for the lines after it: `| source; or exit` would see a failure.
+        return f"set -e {name}; or true;"
     if shell == "pwsh":
         return f"Remove-Item -ErrorAction SilentlyContinue Env:{name};"
     return f"unset {name};"

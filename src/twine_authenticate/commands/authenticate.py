@@ -13,6 +13,7 @@ from functools import partial
 from .._records import TYPE_CHECKING, NamedTuple, Protocol
 from ..clients import (
     EXPORTS_VARIABLE,
+    PROXY_VARIABLES,
     ClientExport,
     Variable,
     earlier_exports,
@@ -226,18 +227,24 @@ def authenticate(
             "it was left untouched, and PYPIRC_PATH now names the new file."
         )
     variables: list[Variable] = []
+    ours_before = earlier_exports(env)
+    # The job's own proxy settings (not exported by an earlier run): never ours to clear.
+    own = {name for name in PROXY_VARIABLES if env.get(name) and name not in ours_before}
     network = resolved.network
     if options.export_proxy and network is not None:
         warnings += network.warnings
         proxies = network.proxy_variables()
         if not proxies:
             warnings.append("--export-proxy: no proxy is configured, so none was exported.")
-        variables += [Variable(name, value) for name, value in proxies.items()]
+        # Exported where the job lacks it or has it in a form other clients misread (an
+        # unencoded '/' in the password, say); the job's own setting is never over-written
+        # with the same value, nor recorded as ours (a later run would take it away).
+        variables += [Variable(k, v) for k, v in proxies.items() if k not in own or env.get(k) != v]
     variables += [variable for export in exports for variable in export.variables]
     exported = [variable.name for variable in variables]
-    cleared = [name for name in earlier_exports(env) if name not in exported]
+    cleared = [name for name in ours_before if name not in exported]
     variables += [
-        Variable(EXPORTS_VARIABLE, " ".join(exported)),
+        Variable(EXPORTS_VARIABLE, " ".join(n for n in exported if n not in own)),
         Variable(RUN_VARIABLE, written.id),
         Variable("PYPIRC_PATH", written.pypirc),
     ]

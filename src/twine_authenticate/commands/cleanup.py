@@ -6,7 +6,7 @@ import os
 from collections.abc import Mapping
 
 from .._records import NamedTuple
-from ..clients import earlier_exports
+from ..clients import EXPORTS_VARIABLE, earlier_exports
 from ..storage import erase_job_runs, erase_run, run_named_by, storage_root
 
 
@@ -29,4 +29,7 @@ def cleanup(env: Mapping[str, str]) -> Cleaned:
         removed += erase_job_runs(root, env["CI_JOB_ID"])
     path = env.get("PYPIRC_PATH")
     foreign = path if path and named is None and os.path.exists(path) else None
-    return Cleaned(tuple(removed), foreign, tuple(earlier_exports(env)))
+    cleared = earlier_exports(env)
+    # The record goes with what it lists, so that a second cleanup has nothing to take away.
+    record = [EXPORTS_VARIABLE] if env.get(EXPORTS_VARIABLE) else []
+    return Cleaned(tuple(removed), foreign, tuple(cleared + record))
