@@ -86,3 +86,22 @@ def test_no_hint_when_the_output_is_captured_by_eval(tmp_path: Path) -> None:
 def test_a_misspelt_flag_gets_a_suggestion(tmp_path: Path) -> None:
     result = invoke(["--repositroy", "idx=https://idx.example/"], base_env(tmp_path))
     assert "unrecognized arguments: --repositroy (did you mean --repository?)" in result.stderr
+
+
+@pytest.mark.parametrize("ci", ["github", "azure", "shell"])
+def test_variables_a_ci_can_only_empty_are_named_with_what_to_do(tmp_path: Path, ci: str) -> None:
+    """GitHub and Azure cannot remove a variable: the emptied ones are named, since twine
+    takes an empty TWINE_PASSWORD as given. A shell unsets them, which needs no word."""
+    (tmp_path / "github_env").write_text("")
+    env = base_env(
+        tmp_path,
+        TWINE_AUTHENTICATE_IDX_PASSWORD=new_secret("emptied"),
+        TWINE_AUTHENTICATE_EXPORTS="TWINE_USERNAME TWINE_PASSWORD",
+        GITHUB_ENV=str(tmp_path / "github_env"),
+        RUNNER_TEMP=str(tmp_path),
+        AGENT_TEMPDIRECTORY=str(tmp_path),
+    )
+    result = invoke(["--ci", ci, "--repository", "idx=https://idx.example/"], env)
+    assert result.returncode == 0, result.output
+    warned = "TWINE_USERNAME, TWINE_PASSWORD, exported by an earlier run, are now empty"
+    assert (warned in result.output) is (ci != "shell")

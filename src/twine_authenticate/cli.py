@@ -15,7 +15,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from ._records import TYPE_CHECKING, NamedTuple
 from ._version import __version__
 from .channels import CI_NAMES, SHELLS, Channel, Streams, detect_ci, open_channel
-from .clients import earlier_exports
+from .clients import EXPORTS_VARIABLE, earlier_exports
 from .commands.authenticate import authenticate, discard_credentials
 from .errors import InputError, TwineAuthenticateError
 from .settings import Options
@@ -323,7 +323,8 @@ def _report(channel: Channel, outcome: Authenticated) -> None:
         channel.info(f"  Upload with: {export.command}")
         for warning in export.warnings:
             channel.warning(warning)
-    channel.advise([variable.name for variable in outcome.variables if variable.secret])
+    secret_names = [variable.name for variable in outcome.variables if variable.secret]
+    channel.advise(secret_names, outcome.cleared)
 
 
 def _expiry(expires: float | None) -> str:
@@ -352,6 +353,8 @@ def _cleanup(env: Mapping[str, str], channel: Channel) -> int:
             f"PYPIRC_PATH names {cleaned.foreign}, which this tool did not write for this "
             "shell or job; left untouched."
         )
+    clients = [name for name in cleaned.cleared if name != EXPORTS_VARIABLE]
+    channel.advise([], clients)
     channel.deliver([], cleaned.cleared)
     return 0
 

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from .._records import TYPE_CHECKING
 from ..clients import Variable, is_secret_variable
 from ..errors import InputError
-from .base import ChannelKind, Streams, write_exact, write_message
+from .base import ChannelKind, Streams, emptied_warning, write_exact, write_message
 
 if TYPE_CHECKING:
     from typing import TextIO
@@ -114,7 +114,9 @@ class AzurePipelinesChannel:
     def warning(self, message: str) -> None:
         write_message(self.out, self._command("task.issue", {"type": "warning"}, message) + "\n")
 
-    def advise(self, secret_names: Sequence[str]) -> None:
+    def advise(self, secret_names: Sequence[str], cleared: Sequence[str]) -> None:
+        if cleared:
+            self.warning(emptied_warning(cleared))
         if secret_names:
             # Azure keeps secret variables out of later steps' environments unless mapped.
             mapping = "; ".join(f"{name}: $({name})" for name in secret_names)

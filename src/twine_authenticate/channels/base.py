@@ -34,8 +34,9 @@ class Channel(Protocol):
     def debug(self, message: str) -> None:
         """Detail for troubleshooting, shown only when the CI's debug mode is on."""
 
-    def advise(self, secret_names: Sequence[str]) -> None:
-        """What this CI's users must know about the exported variables, before they are."""
+    def advise(self, secret_names: Sequence[str], cleared: Sequence[str]) -> None:
+        """What this CI's users must know about the exported and cleared variables, before
+        they are delivered."""
 
     def deliver(self, variables: Sequence[Variable], cleared: Sequence[str]) -> None:
         """Make ``variables`` environment variables of the job's later steps, and take away
@@ -84,3 +85,13 @@ def write_exact(stream: TextIO, lines: Sequence[tuple[str, str]]) -> None:
             break
     stream.write("".join(text + "\n" for text, _ in lines))
     stream.flush()
+
+
+def emptied_warning(cleared: Sequence[str]) -> str:
+    """For a CI that can empty a variable but not remove it."""
+    return (
+        f"{', '.join(cleared)}, exported by an earlier run, are now empty: this CI cannot "
+        "remove a variable. A client that still reads them sends empty credentials (twine "
+        "reads TWINE_* before -r and --config-file); export that client again with --export, "
+        "or unset them in the step that uploads."
+    )

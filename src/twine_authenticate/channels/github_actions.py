@@ -24,7 +24,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from .._records import TYPE_CHECKING
 from ..clients import Variable
 from ..errors import InputError, StorageError
-from .base import ChannelKind, Streams, write_exact, write_message
+from .base import ChannelKind, Streams, emptied_warning, write_exact, write_message
 
 if TYPE_CHECKING:
     from typing import TextIO
@@ -84,8 +84,10 @@ class GitHubActionsChannel:
     def warning(self, message: str) -> None:
         self._command(f"::warning::{escape_data(message)}")
 
-    def advise(self, secret_names: Sequence[str]) -> None:
-        pass  # masked first, and GITHUB_ENV reaches every later step of the job
+    def advise(self, secret_names: Sequence[str], cleared: Sequence[str]) -> None:
+        # Secrets were masked first, and GITHUB_ENV reaches every later step of the job.
+        if cleared:
+            self.warning(emptied_warning(cleared))
 
     def _append(self, blocks: str) -> None:
         """Append all blocks with one write; on failure put the file back as it was, so that

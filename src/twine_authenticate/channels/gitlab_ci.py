@@ -21,7 +21,7 @@ NO_MASKING_WARNING = (
 
 
 class GitLabChannel(ShellChannel):
-    def advise(self, secret_names: Sequence[str]) -> None:
+    def advise(self, secret_names: Sequence[str], cleared: Sequence[str]) -> None:
         if secret_names:
             self.warning(NO_MASKING_WARNING)
 

@@ -79,7 +79,7 @@ class ShellChannel:
     def mask(self, secrets: Iterable[str]) -> None:
         """A shell has no log masker; secrets only ever go into the code on stdout."""
 
-    def advise(self, secret_names: Sequence[str]) -> None:
+    def advise(self, secret_names: Sequence[str], cleared: Sequence[str]) -> None:
         if _is_terminal(self.out):
             # Someone ran it by hand: the lines they see change nothing until evaluated.
             how = EVAL_FORMS.get(self.shell, EVAL_DEFAULT)
