@@ -60,13 +60,16 @@ examples:
   export TWINE_AUTHENTICATE_INTERNAL_PASSWORD=...      # the token; never a flag
   eval "$(twine-authenticate --repository internal=https://pypi.example.com/upload/)"
   twine upload -r internal --config-file "$PYPIRC_PATH" dist/*
-  twine-authenticate cleanup
+  eval "$(twine-authenticate cleanup)"                 # also unsets what it exported
 
   # fish:
   twine-authenticate --shell fish --repository internal=https://pypi.example.com/upload/ | source
 
   # Azure Pipelines script step (map the job token into its env: SYSTEM_ACCESSTOKEN):
   twine-authenticate --artifact-feed MyProject/MyFeed
+
+  # keyless: PyPI Trusted Publishing, in a GitHub job with `permissions: id-token: write`:
+  twine-authenticate --repository pypi
 
   # uv publish instead of twine:
   eval "$(twine-authenticate --repository internal=https://pypi.example.com/upload/ --export uv)"
