@@ -12,7 +12,8 @@ PACKAGE = Path(__file__).resolve().parent.parent / "src" / "twine_authenticate"
 # What each part may not import (by module path prefix inside the package).
 FORBIDDEN = {
     "cli": [],
-    "commands": ["cli"],
+    "commands": ["cli", "report"],
+    "report": ["cli", "sources", "inputs", "storage", "pypirc", "settings"],
     "channels": ["cli", "commands", "sources", "inputs", "storage", "pypirc", "settings"],
     "sources": ["cli", "commands", "channels", "storage", "pypirc", "settings"],
     "azure": ["cli", "commands", "channels", "sources", "storage", "pypirc", "settings"],

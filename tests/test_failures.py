@@ -195,7 +195,7 @@ def test_an_interrupt_after_writing_leaves_no_credentials(
     def interrupted(*args: object) -> None:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(cli, "_report", interrupted)
+    monkeypatch.setattr(cli, "report_authenticated", interrupted)
     result = invoke(["--repository", REPOSITORY], env)
     assert_failed_closed(channel, tmp_path, result, 130, "interrupted")
 

@@ -15,31 +15,17 @@ from collections.abc import Iterable, Mapping, Sequence
 from ._records import TYPE_CHECKING, NamedTuple
 from ._version import __version__
 from .channels import CI_NAMES, SHELLS, Channel, Streams, detect_ci, open_channel
-from .clients import EXPORTS_VARIABLE, earlier_exports
+from .clients import earlier_exports
 from .commands.authenticate import authenticate, discard_credentials
 from .errors import InputError, TwineAuthenticateError
+from .report import report_authenticated, report_cleaned
 from .settings import Options
+from .storage import Run, storage_root
 
 if TYPE_CHECKING:
     from typing import NoReturn, TextIO
 
-    from .commands.authenticate import Authenticated
 
-ORIGINS = (
-    "internal feed",
-    "service connection",
-    "--repository",
-    "workload identity",
-    "entra federation",
-    "trusted publishing",
-    "pyproject.toml",
-)
-KEYLESS = {
-    "workload identity": "through workload identity",
-    "entra federation": "through Entra federation",
-    "trusted publishing": "through Trusted Publishing",
-    "pyproject.toml": "declared in pyproject.toml",
-}
 EXIT_INTERNAL_ERROR = 70  # sysexits' EX_SOFTWARE
 EXIT_INTERRUPTED = 130
 EXIT_TERMINATED = 143  # 128 + SIGTERM, as a shell reports it
@@ -284,81 +270,18 @@ def _authenticate(
 ) -> int:
     outcome = authenticate(options, env, reporter=recorder)
     try:
-        _report(channel, outcome)
-        channel.deliver(outcome.variables, outcome.cleared)
+        report_authenticated(channel, outcome)
     except BaseException:
         # Credentials the later steps cannot find are credentials nobody will clean up.
-        from .storage import Run, storage_root
-
         discard_credentials(env, Run(storage_root(env).path, outcome.run_id))
         raise
     return 0
 
 
-def _report(channel: Channel, outcome: Authenticated) -> None:
-    for warning in outcome.warnings:
-        channel.warning(warning)
-    repositories = outcome.repositories
-    count = len(repositories)
-    channel.info(f"Adding authentication for {count} repositor{'y' if count == 1 else 'ies'}:")
-    width = max(len(repository.name) for repository in repositories)
-    for repository in repositories:
-        channel.info(
-            f"  {repository.name:<{width}}  {repository.url}  ({repository.origin}, "
-            f"user {repository.username}{_expiry(repository.expires)})"
-        )
-    counts = {origin: sum(r.origin == origin for r in repositories) for origin in ORIGINS}
-    extra = [f"{counts[origin]} {text}" for origin, text in KEYLESS.items() if counts[origin]]
-    channel.info(
-        f"Successfully added auth for {counts['internal feed']} internal feed(s), "
-        f"{counts['service connection']} service connection(s) and {counts['--repository']} "
-        "other repositories" + (", and " + " and ".join(extra) if extra else "") + "."
-    )
-    channel.info(f"Credentials file: {outcome.path}")
-    channel.info(
-        f'Upload with: twine upload -r {repositories[0].name} --config-file "$PYPIRC_PATH" dist/*'
-    )
-    for line in outcome.checked:
-        channel.info(line)
-    for export in outcome.exports:
-        names = ", ".join(variable.name for variable in export.variables)
-        channel.info(f"{export.client}: exported {names} for {export.repository}.")
-        channel.info(f"  Upload with: {export.command}")
-        for warning in export.warnings:
-            channel.warning(warning)
-    secret_names = [variable.name for variable in outcome.variables if variable.secret]
-    channel.advise(secret_names, outcome.cleared)
-
-
-def _expiry(expires: float | None) -> str:
-    """When a minted credential stops working, for the summary."""
-    if expires is None:
-        return ""
-    import time
-
-    minutes = max(0, round((expires - time.time()) / 60))
-    return f", expires {time.strftime('%H:%M:%S UTC', time.gmtime(expires))}, in {minutes} min"
-
-
 def _cleanup(env: Mapping[str, str], channel: Channel) -> int:
     from .commands.cleanup import cleanup
 
-    cleaned = cleanup(env)
-    for path in cleaned.removed:
-        channel.info(f"Removed the credentials file {path} and its directory.")
-    if not cleaned.removed:
-        channel.info(
-            "Nothing to clean up: no credentials file written by twine-authenticate "
-            "was found for this job."
-        )
-    if cleaned.foreign:
-        channel.info(
-            f"PYPIRC_PATH names {cleaned.foreign}, which this tool did not write for this "
-            "shell or job; left untouched."
-        )
-    clients = [name for name in cleaned.cleared if name != EXPORTS_VARIABLE]
-    channel.advise([], clients)
-    channel.deliver([], cleaned.cleared)
+    report_cleaned(channel, cleanup(env))
     return 0
 
 
