@@ -91,6 +91,21 @@ def agent_for(task: ExtractedTask, node: str) -> AgentMaker:
     return make
 
 
+def password_connection(
+    index_server: IndexServer, user: str, name: str, label: str
+) -> ServiceConnection:
+    """A UsernamePassword service connection to the real index, for a new user of it."""
+    password = new_secret(label)
+    index_server.add_user(user, password)
+    return ServiceConnection(
+        str(uuid.uuid4()),
+        index_server.url,
+        name,
+        "UsernamePassword",
+        {"username": user, "password": password},
+    )
+
+
 def project_dir(distribution: list[Path]) -> Path:
     return distribution[0].parent.parent
 
@@ -255,15 +270,7 @@ def test_username_password_connection_named_in_yaml(
     azure_job: AzureJobs,
     agent_for: AgentMaker,
 ) -> None:
-    password = new_secret("connection password")
-    index_server.add_user("release-bot", password)
-    connection = ServiceConnection(
-        str(uuid.uuid4()),
-        index_server.url,
-        "pypitest",
-        "UsernamePassword",
-        {"username": "release-bot", "password": password},
-    )
+    connection = password_connection(index_server, "release-bot", "pypitest", "connection password")
     job = azure_job()
     agent = agent_for(job, connections=[connection])
     # YAML names the connection; the server hands the agent its id.
@@ -274,7 +281,7 @@ def test_username_password_connection_named_in_yaml(
 
     assert main.succeeded, main.run.output
     masked = {c.data for c in main.commands if c.name == "task.setsecret"}
-    assert password in masked
+    assert index_server.users["release-bot"] in masked
     assert upload.succeeded, "\n".join(job.log[-20:])
     assert distribution[0].name in index_server.published(package_name, "release-bot")
 
@@ -832,15 +839,7 @@ def test_the_readme_task_example_publishes_through_a_service_connection(
     agent_for: AgentMaker,
 ) -> None:
     """The seed's second example, which no script step can do: a service connection."""
-    password = new_secret("pypitest password")
-    index_server.add_user("pypitest-user", password)
-    connection = ServiceConnection(
-        str(uuid.uuid4()),
-        index_server.url,
-        "pypitest",
-        "UsernamePassword",
-        {"username": "pypitest-user", "password": password},
-    )
+    connection = password_connection(index_server, "pypitest-user", "pypitest", "pypitest password")
     sources = project_dir(distribution)
     job = azure_job()
     agent = agent_for(job, sources=sources, connections=[connection])
