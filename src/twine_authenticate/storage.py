@@ -104,12 +104,6 @@ def run_named_by(env: Mapping[str, str], root: Root) -> Run | None:
     return run if os.path.normpath(path) == os.path.normpath(run.pypirc) else None
 
 
-def is_ours(env: Mapping[str, str]) -> bool:
-    """Whether ``PYPIRC_PATH`` names a file of a run of this job that still exists."""
-    run = run_named_by(env, storage_root(env))
-    return run is not None and os.path.exists(run.pypirc)
-
-
 # Opening, checking and removing, through directory descriptors.
 
 
